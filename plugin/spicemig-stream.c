@@ -1,0 +1,895 @@
+/* spicemig-stream.c
+ * SPICE stream framing that stays in sync through a live migration.
+ *
+ * spicemig owns every SPICE TCP connection: it frames the link phase and
+ * every data message itself (mini or full header, TCP reassembly, several
+ * messages per segment), decodes the migration messages, and hands every
+ * other message, as exactly that one message, to Wireshark's built-in SPICE
+ * dissector so that its decoding of drawing, cursor and main messages is kept.
+ *
+ * Where each direction's link messages and data phase start is remembered
+ * as TCP sequence numbers in the conversation: a handful of numbers per
+ * connection, so any pass can frame any segment without per-frame state.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <wireshark.h>
+#include <epan/conversation.h>
+#include <epan/proto_data.h>
+#include <epan/dissectors/packet-tcp.h>
+
+#include "spicemig.h"
+
+#define LINK_HEADER_LEN      16   /* sizeof(SpiceLinkHeader) */
+#define LINK_MESS_LEN        18   /* sizeof(SpiceLinkMess) */
+#define LINK_REPLY_LEN       178  /* sizeof(SpiceLinkReply) */
+#define AUTH_MECHANISM_LEN   4    /* sizeof(SpiceLinkAuthMechanism) */
+#define TICKET_LEN           128  /* sizeof(SpiceLinkEncryptedTicket) */
+#define LINK_RESULT_LEN      4
+#define MINI_HEADER_LEN      6    /* sizeof(SpiceMiniDataHeader) */
+#define FULL_HEADER_LEN      18   /* sizeof(SpiceDataHeader) */
+#define MAX_LINK_BODY        4096 /* far above any real link message */
+#define MAX_RESYNC_BODY      (64u * 1024 * 1024)
+#define SPICE_MAGIC_BE       0x52454451 /* "REDQ" read big-endian */
+#define SPICEMIG_VNC_PORTS   "5900-5901"
+
+/* What comes at a position of one direction's byte stream. */
+typedef enum {
+    PHASE_CLIENT_LINK,
+    PHASE_AUTH_SELECT,
+    PHASE_TICKET,
+    PHASE_SERVER_LINK,
+    PHASE_LINK_RESULT,
+    PHASE_DATA,
+    PHASE_SASL,         /* SASL-wrapped from here on: not framed by us */
+    PHASE_UNSYNCED      /* capture started mid-connection, no boundary seen yet */
+} stream_phase_t;
+
+#define MAX_LINK_MESSAGES 3
+
+typedef struct {
+    guint32  link_seq[MAX_LINK_MESSAGES]; /* where each link message starts */
+    guint    link_count;
+    gboolean data_known;
+    guint32  data_seq;                    /* first byte after the link phase */
+    stream_phase_t data_phase;            /* PHASE_DATA or PHASE_SASL */
+} direction_t;
+
+typedef struct {
+    direction_t  dir[2];           /* indexed by from_server */
+    address      server_addr;
+    guint32      server_port;
+    guint8       channel_type;
+    guint8       channel_id;
+    gboolean     client_mini_header;
+    gboolean     server_mini_header;
+    gboolean     client_auth_selection;
+    gboolean     server_auth_selection;
+    gboolean     server_link_seen;
+    guint32      auth_mechanism;   /* SPICE_COMMON_CAP_AUTH_*, 0 until chosen */
+    gboolean     mid_connection;   /* claimed without seeing the link phase */
+    guint32      claim_seq;        /* mid-connection: the message that claimed it */
+    gboolean     claim_from_server;
+    gboolean     full_header_inferred; /* mid-connection: header format guessed */
+    gboolean     builtin_lost;     /* a link message could not be handed over */
+} spicemig_conv_t;
+
+/* Per frame, packet scope only: what the built-in dissector has been given in
+ * this frame. It records its state once per frame, so after a link-phase
+ * message nothing else of that frame may be handed to it. */
+typedef enum {
+    BUILTIN_NOTHING_YET = 0,
+    BUILTIN_GOT_LINK,
+    BUILTIN_GOT_DATA
+} builtin_frame_t;
+
+enum { KEY_BUILTIN_FRAME = 0, KEY_INFO_STARTED = 1 };
+
+static dissector_handle_t spicemig_handle;
+static dissector_handle_t spicemig_vnc_ports_handle;
+static dissector_handle_t builtin_spice_handle;
+static dissector_handle_t vnc_handle;
+
+static gboolean pref_take_vnc_ports = TRUE;
+
+static int hf_direction = -1;
+static int hf_channel_type = -1;
+static int hf_channel_id = -1;
+static int hf_msg_serial = -1;
+static int hf_msg_type = -1;
+static int hf_msg_size = -1;
+static int hf_msg_sub_list = -1;
+static int hf_msg_body = -1;
+static int hf_link_kind = -1;
+static int hf_link_major = -1;
+static int hf_link_minor = -1;
+static int hf_link_size = -1;
+static int hf_link_connection_id = -1;
+static int hf_link_error = -1;
+static int hf_link_common_caps = -1;
+static int hf_link_caps_auth_selection = -1;
+static int hf_link_caps_auth_spice = -1;
+static int hf_link_caps_auth_sasl = -1;
+static int hf_link_caps_mini_header = -1;
+static int hf_link_channel_caps = -1;
+static int hf_link_auth_mechanism = -1;
+static int hf_link_ticket = -1;
+static int hf_link_result = -1;
+static int hf_mini_header_negotiated = -1;
+static int hf_undecoded = -1;
+
+static gint ett_spicemig = -1;
+static gint ett_header = -1;
+static gint ett_common_caps = -1;
+
+static expert_field ei_mid_connection;
+static expert_field ei_unsynced;
+static expert_field ei_link_size;
+static expert_field ei_sasl;
+static expert_field ei_builtin_lost;
+static expert_field ei_not_desegmented;
+
+static const value_string direction_vals[] = {
+    { 0, "Client to server" },
+    { 1, "Server to client" },
+    { 0, NULL }
+};
+
+static const value_string link_kind_vals[] = {
+    { PHASE_CLIENT_LINK, "Client link message" },
+    { PHASE_AUTH_SELECT, "Authentication mechanism selection" },
+    { PHASE_TICKET,      "Encrypted ticket" },
+    { PHASE_SERVER_LINK, "Server link reply" },
+    { PHASE_LINK_RESULT, "Link result" },
+    { 0, NULL }
+};
+
+static const value_string auth_mechanism_vals[] = {
+    { SPICE_COMMON_CAP_AUTH_SPICE, "SPICE ticket" },
+    { SPICE_COMMON_CAP_AUTH_SASL,  "SASL" },
+    { 0, NULL }
+};
+
+static const value_string link_err_vals[] = {
+    { SPICE_LINK_ERR_OK,                     "OK" },
+    { SPICE_LINK_ERR_ERROR,                  "Error" },
+    { SPICE_LINK_ERR_INVALID_MAGIC,          "Invalid magic" },
+    { SPICE_LINK_ERR_INVALID_DATA,           "Invalid data" },
+    { SPICE_LINK_ERR_VERSION_MISMATCH,       "Version mismatch" },
+    { SPICE_LINK_ERR_NEED_SECURED,           "Need secured" },
+    { SPICE_LINK_ERR_NEED_UNSECURED,         "Need unsecured" },
+    { SPICE_LINK_ERR_PERMISSION_DENIED,      "Permission denied" },
+    { SPICE_LINK_ERR_BAD_CONNECTION_ID,      "Bad connection id" },
+    { SPICE_LINK_ERR_CHANNEL_NOT_AVAILABLE,  "Channel not available" },
+    { 0, NULL }
+};
+
+static inline gboolean
+seq_ge(guint32 a, guint32 b)
+{
+    return (gint32)(a - b) >= 0;
+}
+
+static gboolean
+is_from_server(const spicemig_conv_t *conv, const packet_info *pinfo)
+{
+    return pinfo->srcport == conv->server_port && addresses_equal(&pinfo->src, &conv->server_addr);
+}
+
+static spicemig_conv_t *
+new_conv(conversation_t *conversation, const address *server_addr, guint32 server_port)
+{
+    spicemig_conv_t *conv = wmem_new0(wmem_file_scope(), spicemig_conv_t);
+
+    copy_address_wmem(wmem_file_scope(), &conv->server_addr, server_addr);
+    conv->server_port = server_port;
+    conversation_add_proto_data(conversation, proto_spicemig, conv);
+    conversation_set_dissector(conversation, spicemig_handle);
+    return conv;
+}
+
+/* The link message at index `index` of a direction, by the SPICE link
+ * sequence: client link, [auth selection], ticket; server link, link result. */
+static stream_phase_t
+link_phase_at_index(const spicemig_conv_t *conv, gboolean from_server, guint index)
+{
+    if (from_server) {
+        if (index == 0)
+            return PHASE_SERVER_LINK;
+        if (index == 1)
+            return conv->auth_mechanism == SPICE_COMMON_CAP_AUTH_SASL ? PHASE_SASL : PHASE_LINK_RESULT;
+        return PHASE_DATA;
+    }
+    if (index == 0)
+        return PHASE_CLIENT_LINK;
+    if (index == 1)
+        return conv->client_auth_selection && conv->server_auth_selection ? PHASE_AUTH_SELECT : PHASE_TICKET;
+    if (index == 2 && conv->client_auth_selection && conv->server_auth_selection)
+        return conv->auth_mechanism == SPICE_COMMON_CAP_AUTH_SASL ? PHASE_SASL : PHASE_TICKET;
+    return PHASE_DATA;
+}
+
+static stream_phase_t
+phase_at(const spicemig_conv_t *conv, gboolean from_server, guint32 seq)
+{
+    const direction_t *dir = &conv->dir[from_server];
+    guint i;
+
+    if (dir->data_known && seq_ge(seq, dir->data_seq))
+        return dir->data_phase;
+    for (i = 0; i < dir->link_count; i++) {
+        if (dir->link_seq[i] == seq)
+            return link_phase_at_index(conv, from_server, i);
+    }
+    if (conv->mid_connection)
+        return PHASE_UNSYNCED;
+    return link_phase_at_index(conv, from_server, dir->link_count);
+}
+
+/* First pass: remember where a link message started and, after the last
+ * one, where the data phase starts. */
+static void
+record_link_message(spicemig_conv_t *conv, gboolean from_server, guint32 seq, guint32 len)
+{
+    direction_t *dir = &conv->dir[from_server];
+    stream_phase_t next;
+    guint i;
+
+    for (i = 0; i < dir->link_count; i++) {
+        if (dir->link_seq[i] == seq)
+            return;
+    }
+    if (dir->link_count == MAX_LINK_MESSAGES)
+        return;
+    dir->link_seq[dir->link_count++] = seq;
+    next = link_phase_at_index(conv, from_server, dir->link_count);
+    if (next == PHASE_DATA || next == PHASE_SASL) {
+        dir->data_known = TRUE;
+        dir->data_seq = seq + len;
+        dir->data_phase = next;
+    }
+}
+
+static void
+start_data_phase(spicemig_conv_t *conv, gboolean from_server, guint32 seq)
+{
+    conv->dir[from_server].data_known = TRUE;
+    conv->dir[from_server].data_seq = seq;
+    conv->dir[from_server].data_phase = PHASE_DATA;
+}
+
+static gboolean
+mini_header(const spicemig_conv_t *conv)
+{
+    if (conv->mid_connection)
+        return !conv->full_header_inferred;
+    return conv->client_mini_header && conv->server_mini_header;
+}
+
+static void
+start_info_once(packet_info *pinfo)
+{
+    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_INFO_STARTED))
+        return;
+    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_INFO_STARTED, GINT_TO_POINTER(1));
+    col_clear(pinfo->cinfo, COL_INFO);
+}
+
+/* Hands one whole message to the built-in SPICE dissector. Returns FALSE when
+ * it cannot take it (frame rule above, or the dissector is disabled). */
+static gboolean
+hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *data,
+                gboolean link_phase)
+{
+    builtin_frame_t got = (builtin_frame_t)GPOINTER_TO_INT(
+        p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME));
+    conversation_t *conversation;
+    int consumed;
+
+    if (!builtin_spice_handle || got == BUILTIN_GOT_LINK || (link_phase && got == BUILTIN_GOT_DATA))
+        return FALSE;
+    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME,
+                     GINT_TO_POINTER(link_phase ? BUILTIN_GOT_LINK : BUILTIN_GOT_DATA));
+
+    consumed = call_dissector_only(builtin_spice_handle, msg_tvb, pinfo, tree, data);
+    /* It loops on its own framing and may leave a request behind; ours rules. */
+    pinfo->desegment_offset = 0;
+    pinfo->desegment_len = 0;
+    /* On its first call it makes itself the conversation's dissector. */
+    conversation = find_conversation_pinfo(pinfo, 0);
+    if (conversation && conversation_get_dissector(conversation, pinfo->num) != spicemig_handle)
+        conversation_set_dissector(conversation, spicemig_handle);
+    col_set_fence(pinfo->cinfo, COL_INFO);
+    return consumed > 0;
+}
+
+static proto_tree *
+add_spicemig_item(tvbuff_t *tvb, int offset, int len, proto_tree *tree, proto_item **item,
+                  const spicemig_conv_t *conv, gboolean from_server)
+{
+    proto_tree *subtree;
+    proto_item *gen;
+
+    *item = proto_tree_add_item(tree, proto_spicemig, tvb, offset, len, ENC_NA);
+    subtree = proto_item_add_subtree(*item, ett_spicemig);
+    gen = proto_tree_add_uint(subtree, hf_direction, tvb, 0, 0, from_server);
+    proto_item_set_generated(gen);
+    if (conv->channel_type) {
+        gen = proto_tree_add_uint(subtree, hf_channel_type, tvb, 0, 0, conv->channel_type);
+        proto_item_set_generated(gen);
+        gen = proto_tree_add_uint(subtree, hf_channel_id, tvb, 0, 0, conv->channel_id);
+        proto_item_set_generated(gen);
+    }
+    return subtree;
+}
+
+static void
+add_caps(proto_tree *tree, tvbuff_t *tvb, int caps_start, guint32 num_common, guint32 num_channel)
+{
+    static int * const common_caps[] = {
+        &hf_link_caps_auth_selection,
+        &hf_link_caps_auth_spice,
+        &hf_link_caps_auth_sasl,
+        &hf_link_caps_mini_header,
+        NULL
+    };
+    guint32 i;
+
+    for (i = 0; i < num_common; i++)
+        proto_tree_add_bitmask(tree, tvb, caps_start + 4 * i, hf_link_common_caps,
+                               ett_common_caps, common_caps, ENC_LITTLE_ENDIAN);
+    for (i = 0; i < num_channel; i++)
+        proto_tree_add_item(tree, hf_link_channel_caps, tvb, caps_start + 4 * (num_common + i), 4,
+                            ENC_LITTLE_ENDIAN);
+}
+
+/* Reads a link message's caps (SpiceLinkMess or SpiceLinkReply) into the
+ * conversation and shows them. `fixed_start` is where the caps offset counts from. */
+static void
+dissect_link_caps(tvbuff_t *tvb, proto_tree *tree, spicemig_conv_t *conv, gboolean from_server,
+                  int counts_offset, int fixed_start, guint32 msg_len)
+{
+    guint32 num_common = tvb_get_letohl(tvb, counts_offset);
+    guint32 num_channel = tvb_get_letohl(tvb, counts_offset + 4);
+    guint32 caps_offset = tvb_get_letohl(tvb, counts_offset + 8);
+    guint32 common = 0;
+    int caps_start = fixed_start + caps_offset;
+    guint64 caps_end = (guint64)caps_start + 4 * ((guint64)num_common + num_channel);
+
+    if (caps_end > msg_len) {
+        /* Caps claimed past the message: show nothing rather than guess. */
+        return;
+    }
+    if (num_common > 0)
+        common = tvb_get_letohl(tvb, caps_start);
+    add_caps(tree, tvb, caps_start, num_common, num_channel);
+
+    if (from_server) {
+        conv->server_mini_header = (common >> SPICE_COMMON_CAP_MINI_HEADER) & 1;
+        conv->server_auth_selection = (common >> SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION) & 1;
+    } else {
+        conv->client_mini_header = (common >> SPICE_COMMON_CAP_MINI_HEADER) & 1;
+        conv->client_auth_selection = (common >> SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION) & 1;
+    }
+}
+
+/* Bytes needed before a link message's length is known. */
+static guint32
+link_fixed_len(stream_phase_t phase)
+{
+    switch (phase) {
+    case PHASE_CLIENT_LINK:
+    case PHASE_SERVER_LINK:
+        return LINK_HEADER_LEN;
+    case PHASE_AUTH_SELECT:
+        return AUTH_MECHANISM_LEN;
+    case PHASE_TICKET:
+        return TICKET_LEN;
+    default:
+        return LINK_RESULT_LEN;
+    }
+}
+
+static guint32
+link_message_len(tvbuff_t *tvb, int offset, stream_phase_t phase)
+{
+    if (phase == PHASE_CLIENT_LINK || phase == PHASE_SERVER_LINK)
+        return LINK_HEADER_LEN + tvb_get_letohl(tvb, offset + 12);
+    return link_fixed_len(phase);
+}
+
+/* One link-phase message, `tvb` holding exactly it. */
+static void
+dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data,
+                     spicemig_conv_t *conv, gboolean from_server, stream_phase_t phase, guint32 seq)
+{
+    guint32 len = tvb_reported_length(tvb);
+    proto_item *item, *gen;
+    proto_tree *subtree;
+
+    if (!PINFO_FD_VISITED(pinfo)) {
+        switch (phase) {
+        case PHASE_CLIENT_LINK:
+            conv->channel_type = tvb_get_guint8(tvb, LINK_HEADER_LEN + 4);
+            conv->channel_id = tvb_get_guint8(tvb, LINK_HEADER_LEN + 5);
+            break;
+        case PHASE_SERVER_LINK:
+            conv->server_link_seen = TRUE;
+            break;
+        case PHASE_AUTH_SELECT:
+            conv->auth_mechanism = tvb_get_letohl(tvb, 0);
+            break;
+        case PHASE_TICKET:
+            conv->auth_mechanism = SPICE_COMMON_CAP_AUTH_SPICE;
+            break;
+        default:
+            break;
+        }
+    }
+
+    start_info_once(pinfo);
+    if (!hand_to_builtin(tvb, pinfo, tree, data, TRUE)) {
+        if (!PINFO_FD_VISITED(pinfo))
+            conv->builtin_lost = TRUE;
+        col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", val_to_str_const(phase, link_kind_vals, "Link"));
+        col_set_fence(pinfo->cinfo, COL_INFO);
+    }
+
+    subtree = add_spicemig_item(tvb, 0, len, tree, &item, conv, from_server);
+    proto_item_append_text(item, ", %s", val_to_str_const(phase, link_kind_vals, "Link"));
+    if (conv->builtin_lost)
+        expert_add_info(pinfo, item, &ei_builtin_lost);
+    gen = proto_tree_add_uint(subtree, hf_link_kind, tvb, 0, 0, phase);
+    proto_item_set_generated(gen);
+
+    switch (phase) {
+    case PHASE_CLIENT_LINK:
+    case PHASE_SERVER_LINK:
+        proto_tree_add_item(subtree, hf_link_major, tvb, 4, 4, ENC_LITTLE_ENDIAN);
+        proto_tree_add_item(subtree, hf_link_minor, tvb, 8, 4, ENC_LITTLE_ENDIAN);
+        proto_tree_add_item(subtree, hf_link_size, tvb, 12, 4, ENC_LITTLE_ENDIAN);
+        if (phase == PHASE_CLIENT_LINK) {
+            proto_tree_add_item(subtree, hf_link_connection_id, tvb, LINK_HEADER_LEN, 4, ENC_LITTLE_ENDIAN);
+            proto_tree_add_item(subtree, hf_channel_type, tvb, LINK_HEADER_LEN + 4, 1, ENC_NA);
+            proto_tree_add_item(subtree, hf_channel_id, tvb, LINK_HEADER_LEN + 5, 1, ENC_NA);
+            if (len >= LINK_HEADER_LEN + LINK_MESS_LEN)
+                dissect_link_caps(tvb, subtree, conv, FALSE, LINK_HEADER_LEN + 6, LINK_HEADER_LEN, len);
+        } else {
+            proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN, 4, ENC_LITTLE_ENDIAN);
+            if (len >= LINK_HEADER_LEN + LINK_REPLY_LEN)
+                dissect_link_caps(tvb, subtree, conv, TRUE, LINK_HEADER_LEN + 4 + SPICE_TICKET_PUBKEY_BYTES,
+                                  LINK_HEADER_LEN, len);
+            gen = proto_tree_add_boolean(subtree, hf_mini_header_negotiated, tvb, 0, 0, mini_header(conv));
+            proto_item_set_generated(gen);
+        }
+        break;
+    case PHASE_AUTH_SELECT:
+        proto_tree_add_item(subtree, hf_link_auth_mechanism, tvb, 0, 4, ENC_LITTLE_ENDIAN);
+        break;
+    case PHASE_TICKET:
+        proto_tree_add_item(subtree, hf_link_ticket, tvb, 0, TICKET_LEN, ENC_NA);
+        break;
+    default:
+        proto_tree_add_item(subtree, hf_link_result, tvb, 0, 4, ENC_LITTLE_ENDIAN);
+        break;
+    }
+
+    if (!PINFO_FD_VISITED(pinfo))
+        record_link_message(conv, from_server, seq, len);
+}
+
+/* A data-phase message spicemig shows itself: the migration messages, and
+ * any message the built-in dissector cannot be given. */
+static void
+dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemig_conv_t *conv,
+                    gboolean from_server, guint32 header_len, guint32 seq)
+{
+    spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
+    guint16 type = tvb_get_letohs(tvb, header_len == FULL_HEADER_LEN ? 8 : 0);
+    guint32 size = tvb_reported_length(tvb) - header_len;
+    const char *name = spicemig_message_name(&ctx, type);
+    const char *summary = NULL;
+    proto_item *item, *type_item;
+    proto_tree *subtree, *header_tree;
+    tvbuff_t *body;
+
+    subtree = add_spicemig_item(tvb, 0, -1, tree, &item, conv, from_server);
+    proto_item_append_text(item, ", %s %s", spicemig_channel_name(conv->channel_type), name);
+    if (conv->mid_connection && from_server == conv->claim_from_server && seq == conv->claim_seq)
+        expert_add_info(pinfo, item, &ei_mid_connection);
+    header_tree = proto_tree_add_subtree(subtree, tvb, 0, header_len, ett_header, NULL,
+                                         header_len == FULL_HEADER_LEN ? "Data header" : "Mini data header");
+    if (header_len == FULL_HEADER_LEN) {
+        proto_tree_add_item(header_tree, hf_msg_serial, tvb, 0, 8, ENC_LITTLE_ENDIAN);
+        type_item = proto_tree_add_item(header_tree, hf_msg_type, tvb, 8, 2, ENC_LITTLE_ENDIAN);
+        proto_tree_add_item(header_tree, hf_msg_size, tvb, 10, 4, ENC_LITTLE_ENDIAN);
+        proto_tree_add_item(header_tree, hf_msg_sub_list, tvb, 14, 4, ENC_LITTLE_ENDIAN);
+    } else {
+        type_item = proto_tree_add_item(header_tree, hf_msg_type, tvb, 0, 2, ENC_LITTLE_ENDIAN);
+        proto_tree_add_item(header_tree, hf_msg_size, tvb, 2, 4, ENC_LITTLE_ENDIAN);
+    }
+    proto_item_append_text(type_item, " (%s)", name);
+
+    body = tvb_new_subset_length(tvb, header_len, size);
+    if ((from_server && type == SPICE_MSG_MIGRATE_DATA) || (!from_server && type == SPICE_MSGC_MIGRATE_DATA)) {
+        summary = spicemig_dissect_migrate_data(body, pinfo, subtree, &ctx);
+        if (!PINFO_FD_VISITED(pinfo) && conv->channel_type == 0 && size >= 4)
+            conv->channel_type = spicemig_migrate_data_channel(tvb_get_letohl(body, 0));
+    } else if (spicemig_is_migration_message(&ctx, type)) {
+        summary = spicemig_dissect_control(body, pinfo, subtree, &ctx, type);
+    } else if (size > 0) {
+        proto_tree_add_item(subtree, hf_msg_body, body, 0, size, ENC_NA);
+    }
+
+    start_info_once(pinfo);
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, "SpiceMig");
+    col_append_sep_fstr(pinfo->cinfo, COL_INFO, ", ", "%s %s%s%s", spicemig_channel_name(conv->channel_type),
+                        name, summary ? " " : "", summary ? summary : "");
+    col_set_fence(pinfo->cinfo, COL_INFO);
+}
+
+/* Plausible start of a data message for a direction we are not in sync with. */
+static gboolean
+plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, gboolean from_server)
+{
+    spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
+    guint32 header_len = mini_header(conv) ? MINI_HEADER_LEN : FULL_HEADER_LEN;
+    int type_offset = offset + (header_len == FULL_HEADER_LEN ? 8 : 0);
+    guint16 type;
+
+    if (tvb_captured_length_remaining(tvb, offset) < (gint)header_len)
+        return FALSE;
+    type = tvb_get_letohs(tvb, type_offset);
+    if (tvb_get_letohl(tvb, type_offset + 2) > MAX_RESYNC_BODY)
+        return FALSE;
+    if (header_len == FULL_HEADER_LEN && tvb_get_letohl(tvb, type_offset + 6) != 0)
+        return FALSE;
+    return strcmp(spicemig_message_name(&ctx, type), "Unknown message") != 0 && type != 0;
+}
+
+static int
+dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *pinfo, proto_tree *tree,
+                      void *data, spicemig_conv_t *conv, gboolean from_server)
+{
+    guint32 header_len = mini_header(conv) ? MINI_HEADER_LEN : FULL_HEADER_LEN;
+    int size_offset = header_len == FULL_HEADER_LEN ? 10 : 2;
+    int type_offset = header_len == FULL_HEADER_LEN ? 8 : 0;
+    guint remaining;
+
+    while ((remaining = tvb_reported_length_remaining(tvb, offset)) > 0) {
+        spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
+        guint64 msg_len;
+        tvbuff_t *msg_tvb;
+
+        if (remaining < header_len) {
+            pinfo->desegment_offset = offset;
+            pinfo->desegment_len = header_len - remaining;
+            return offset;
+        }
+        msg_len = (guint64)header_len + tvb_get_letohl(tvb, offset + size_offset);
+        if (msg_len > remaining) {
+            if (pinfo->can_desegment && msg_len <= G_MAXINT32) {
+                pinfo->desegment_offset = offset;
+                pinfo->desegment_len = (guint32)(msg_len - remaining);
+                return offset;
+            }
+            proto_tree_add_expert_format(tree, pinfo, &ei_not_desegmented, tvb, offset, remaining,
+                                         "Message of %" PRIu64 " bytes, only %u in this segment "
+                                         "(TCP reassembly is off or impossible)", msg_len, remaining);
+            return offset + remaining;
+        }
+        msg_tvb = tvb_new_subset_length(tvb, offset, (gint)msg_len);
+        if (conv->mid_connection || conv->builtin_lost
+            || spicemig_is_migration_message(&ctx, tvb_get_letohs(tvb, offset + type_offset))
+            || !hand_to_builtin(msg_tvb, pinfo, tree, data, FALSE)) {
+            dissect_own_message(msg_tvb, pinfo, tree, conv, from_server, header_len, tvb_seq + (guint32)offset);
+        }
+        offset += (int)msg_len;
+    }
+    return offset;
+}
+
+/* Frames the messages of one TCP segment (or reassembled run of segments). */
+static int
+dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
+    conversation_t *conversation = find_or_create_conversation(pinfo);
+    spicemig_conv_t *conv = (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig);
+    gboolean from_server;
+    int offset = 0;
+
+    if (!conv || !tcpinfo)
+        return 0;
+    from_server = is_from_server(conv, pinfo);
+
+    while (tvb_reported_length_remaining(tvb, offset) > 0) {
+        guint32 seq = tcpinfo->seq + (guint32)offset;
+        stream_phase_t phase = phase_at(conv, from_server, seq);
+        guint remaining = tvb_reported_length_remaining(tvb, offset);
+        guint32 len;
+
+        if (phase == PHASE_DATA)
+            return dissect_data_messages(tvb, offset, tcpinfo->seq, pinfo, tree, data, conv, from_server);
+
+        if (phase == PHASE_SASL) {
+            proto_tree_add_expert(tree, pinfo, &ei_sasl, tvb, offset, -1);
+            if (!hand_to_builtin(tvb_new_subset_remaining(tvb, offset), pinfo, tree, data, FALSE))
+                proto_tree_add_item(tree, hf_undecoded, tvb, offset, -1, ENC_NA);
+            return tvb_reported_length(tvb);
+        }
+
+        if (phase == PHASE_UNSYNCED) {
+            if (plausible_message_start(tvb, offset, conv, from_server)) {
+                if (!PINFO_FD_VISITED(pinfo))
+                    start_data_phase(conv, from_server, seq);
+                return dissect_data_messages(tvb, offset, tcpinfo->seq, pinfo, tree, data, conv, from_server);
+            }
+            start_info_once(pinfo);
+            col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", "Continuation of a message begun before the capture");
+            proto_tree_add_expert(tree, pinfo, &ei_unsynced, tvb, offset, -1);
+            return tvb_reported_length(tvb);
+        }
+
+        /* Link phase. */
+        if (remaining < link_fixed_len(phase)) {
+            pinfo->desegment_offset = offset;
+            pinfo->desegment_len = link_fixed_len(phase) - remaining;
+            return offset;
+        }
+        len = link_message_len(tvb, offset, phase);
+        if (len > LINK_HEADER_LEN + MAX_LINK_BODY) {
+            proto_tree_add_expert_format(tree, pinfo, &ei_link_size, tvb, offset, -1,
+                                         "Link message claims %u bytes; not SPICE framing", len);
+            return tvb_reported_length(tvb);
+        }
+        if (remaining < len) {
+            pinfo->desegment_offset = offset;
+            pinfo->desegment_len = len - remaining;
+            return offset;
+        }
+        dissect_link_message(tvb_new_subset_length(tvb, offset, len), pinfo, tree, data,
+                             conv, from_server, phase, seq);
+        offset += len;
+    }
+    return offset;
+}
+
+/* A data message header at the start of `tvb` that only a migration can
+ * produce: MIGRATE_DATA with a known magic, or MIGRATE with valid flags.
+ * Sets *from_server and *full_header when it matches. */
+static int
+dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    int consumed = dissect_stream_messages(tvb, pinfo, tree, data);
+
+    /* Asking TCP for more data counts as taking the whole segment. */
+    return pinfo->desegment_len ? (int)tvb_captured_length(tvb) : consumed;
+}
+
+static gboolean
+looks_like_migration_start(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_server, gboolean *full_header)
+{
+    static const guint32 header_lens[] = { MINI_HEADER_LEN, FULL_HEADER_LEN };
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS(header_lens); i++) {
+        guint32 header_len = header_lens[i];
+        int type_offset = header_len == FULL_HEADER_LEN ? 8 : 0;
+        guint16 type;
+        guint32 size;
+
+        if (tvb_captured_length(tvb) < header_len + 4)
+            continue;
+        if (header_len == FULL_HEADER_LEN && tvb_get_letohl(tvb, 14) != 0)
+            continue;
+        type = tvb_get_letohs(tvb, type_offset);
+        size = tvb_get_letohl(tvb, type_offset + 2);
+        *full_header = header_len == FULL_HEADER_LEN;
+        if ((type == SPICE_MSG_MIGRATE_DATA || type == SPICE_MSGC_MIGRATE_DATA)
+            && spicemig_migrate_data_plausible(tvb, header_len, size)) {
+            *from_server = type == SPICE_MSG_MIGRATE_DATA;
+            return TRUE;
+        }
+        /* Client ACK_SYNC has the same number and size: a server listens on
+         * the lower port, a client connects from an ephemeral one. */
+        if (type == SPICE_MSG_MIGRATE && size == 4 && pinfo->srcport < pinfo->destport) {
+            guint32 flags = tvb_get_letohl(tvb, header_len);
+            if (flags != 0 && (flags & ~(guint32)(SPICE_MIGRATE_NEED_FLUSH | SPICE_MIGRATE_NEED_DATA_TRANSFER)) == 0) {
+                *from_server = TRUE;
+                return TRUE;
+            }
+        }
+    }
+    return FALSE;
+}
+
+/* Claims the connection when `tvb` starts a SPICE connection or, in a
+ * capture begun mid-connection, a migration. */
+static gboolean
+claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
+{
+    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
+    conversation_t *conversation;
+    spicemig_conv_t *conv;
+    gboolean from_server, full_header;
+
+    if (!tcpinfo)
+        return FALSE;
+    if (tvb_captured_length(tvb) >= LINK_HEADER_LEN && tvb_get_ntohl(tvb, 0) == SPICE_MAGIC_BE
+        && tvb_get_letohl(tvb, 4) == SPICE_VERSION_MAJOR) {
+        conversation = find_or_create_conversation(pinfo);
+        new_conv(conversation, &pinfo->dst, pinfo->destport);
+        return TRUE;
+    }
+    if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header))
+        return FALSE;
+    conversation = find_or_create_conversation(pinfo);
+    conv = new_conv(conversation, from_server ? &pinfo->src : &pinfo->dst,
+                    from_server ? pinfo->srcport : pinfo->destport);
+    conv->mid_connection = TRUE;
+    conv->full_header_inferred = full_header;
+    conv->claim_seq = tcpinfo->seq;
+    conv->claim_from_server = from_server;
+    start_data_phase(conv, from_server, tcpinfo->seq);
+    return TRUE;
+}
+
+static gboolean
+dissect_spicemig_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    if (!claim_connection(tvb, pinfo, data))
+        return FALSE;
+    dissect_spicemig_stream(tvb, pinfo, tree, data);
+    return TRUE;
+}
+
+/* TCP ports 5900-5901, the QEMU/libvirt defaults shared with VNC: keep SPICE
+ * connections, give everything else to VNC unchanged. */
+static int
+dissect_spicemig_vnc_ports(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+
+    if ((conversation && conversation_get_proto_data(conversation, proto_spicemig))
+        || claim_connection(tvb, pinfo, data))
+        return dissect_spicemig_stream(tvb, pinfo, tree, data);
+    return vnc_handle ? call_dissector(vnc_handle, tvb, pinfo, tree) : 0;
+}
+
+/* Decode As: the user says this is SPICE, so any payload starts the stream. */
+static int
+dissect_spicemig_decode_as(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+
+    if (!(conversation && conversation_get_proto_data(conversation, proto_spicemig))
+        && !claim_connection(tvb, pinfo, data))
+        return 0;
+    return dissect_spicemig_stream(tvb, pinfo, tree, data);
+}
+
+void
+spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
+{
+    static hf_register_info hf[] = {
+        { &hf_direction, { "Direction", "spicemig.direction", FT_UINT8, BASE_DEC,
+            VALS(direction_vals), 0x0, NULL, HFILL } },
+        { &hf_channel_type, { "Channel type", "spicemig.channel.type", FT_UINT8, BASE_DEC,
+            VALS(spicemig_channel_type_vals), 0x0, NULL, HFILL } },
+        { &hf_channel_id, { "Channel id", "spicemig.channel.id", FT_UINT8, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_msg_serial, { "Serial", "spicemig.msg.serial", FT_UINT64, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_msg_type, { "Message type", "spicemig.msg.type", FT_UINT16, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_msg_size, { "Message size", "spicemig.msg.size", FT_UINT32, BASE_DEC,
+            NULL, 0x0, "Body size, without the header", HFILL } },
+        { &hf_msg_sub_list, { "Sub-message list", "spicemig.msg.sub_list", FT_UINT32, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_msg_body, { "Body", "spicemig.msg.body", FT_BYTES, BASE_NONE,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_link_kind, { "Link phase", "spicemig.link.kind", FT_UINT8, BASE_DEC,
+            VALS(link_kind_vals), 0x0, NULL, HFILL } },
+        { &hf_link_major, { "Major version", "spicemig.link.major", FT_UINT32, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_link_minor, { "Minor version", "spicemig.link.minor", FT_UINT32, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_link_size, { "Size", "spicemig.link.size", FT_UINT32, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_link_connection_id, { "Connection id", "spicemig.link.connection_id", FT_UINT32, BASE_HEX,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_link_error, { "Error", "spicemig.link.error", FT_UINT32, BASE_DEC,
+            VALS(link_err_vals), 0x0, NULL, HFILL } },
+        { &hf_link_common_caps, { "Common capabilities", "spicemig.link.common_caps", FT_UINT32, BASE_HEX,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_link_caps_auth_selection, { "Auth selection", "spicemig.link.common_caps.auth_selection",
+            FT_BOOLEAN, 32, NULL, 1u << SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION, NULL, HFILL } },
+        { &hf_link_caps_auth_spice, { "SPICE ticket auth", "spicemig.link.common_caps.auth_spice",
+            FT_BOOLEAN, 32, NULL, 1u << SPICE_COMMON_CAP_AUTH_SPICE, NULL, HFILL } },
+        { &hf_link_caps_auth_sasl, { "SASL auth", "spicemig.link.common_caps.auth_sasl",
+            FT_BOOLEAN, 32, NULL, 1u << SPICE_COMMON_CAP_AUTH_SASL, NULL, HFILL } },
+        { &hf_link_caps_mini_header, { "Mini header", "spicemig.link.common_caps.mini_header",
+            FT_BOOLEAN, 32, NULL, 1u << SPICE_COMMON_CAP_MINI_HEADER, NULL, HFILL } },
+        { &hf_link_channel_caps, { "Channel capabilities", "spicemig.link.channel_caps", FT_UINT32, BASE_HEX,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_link_auth_mechanism, { "Auth mechanism", "spicemig.link.auth_mechanism", FT_UINT32, BASE_DEC,
+            VALS(auth_mechanism_vals), 0x0, NULL, HFILL } },
+        { &hf_link_ticket, { "Encrypted ticket", "spicemig.link.ticket", FT_BYTES, BASE_NONE,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_link_result, { "Link result", "spicemig.link.result", FT_UINT32, BASE_DEC,
+            VALS(link_err_vals), 0x0, NULL, HFILL } },
+        { &hf_mini_header_negotiated, { "Mini header in use", "spicemig.link.mini_header", FT_BOOLEAN, BASE_NONE,
+            NULL, 0x0, "Both link messages offer SPICE_COMMON_CAP_MINI_HEADER", HFILL } },
+        { &hf_undecoded, { "Undecoded data", "spicemig.undecoded", FT_BYTES, BASE_NONE,
+            NULL, 0x0, NULL, HFILL } },
+    };
+    static gint *ett[] = { &ett_spicemig, &ett_header, &ett_common_caps };
+    static ei_register_info ei[] = {
+        { &ei_mid_connection, { "spicemig.mid_connection", PI_SEQUENCE, PI_NOTE,
+            "Capture starts mid-connection: header format, direction and channel inferred from a migration message", EXPFILL } },
+        { &ei_unsynced, { "spicemig.unsynced", PI_SEQUENCE, PI_NOTE,
+            "Not at a message boundary yet (capture started mid-connection)", EXPFILL } },
+        { &ei_link_size, { "spicemig.link.bad_size", PI_MALFORMED, PI_ERROR,
+            "Link message size implausible", EXPFILL } },
+        { &ei_sasl, { "spicemig.sasl", PI_DECRYPTION, PI_NOTE,
+            "SASL authentication: the rest of this direction is SASL framed and not decoded by spicemig", EXPFILL } },
+        { &ei_builtin_lost, { "spicemig.builtin_lost", PI_PROTOCOL, PI_NOTE,
+            "A link message shared its frame with another; messages are named but not decoded by the built-in SPICE dissector", EXPFILL } },
+        { &ei_not_desegmented, { "spicemig.not_desegmented", PI_REASSEMBLE, PI_WARN,
+            "Message continues in a later segment", EXPFILL } },
+    };
+
+    proto_register_field_array(proto, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert_register_field_array(expert, ei, array_length(ei));
+
+    prefs_register_bool_preference(prefs, "take_vnc_ports",
+        "Take TCP ports " SPICEMIG_VNC_PORTS " from VNC",
+        "QEMU and libvirt put SPICE on ports " SPICEMIG_VNC_PORTS " by default, which Wireshark "
+        "gives to VNC. When on, spicemig keeps SPICE connections there and hands every "
+        "other connection to the VNC dissector unchanged.",
+        &pref_take_vnc_ports);
+
+    spicemig_handle = register_dissector("spicemig", dissect_spicemig_decode_as, proto);
+    spicemig_vnc_ports_handle = create_dissector_handle(dissect_spicemig_vnc_ports, proto);
+}
+
+/* VNC applies its own port preference after our hand-off, so the take-over
+ * is (re)applied whenever a capture is opened, after every preference. */
+static void
+apply_vnc_port_takeover(void)
+{
+    static range_t *vnc_ports = NULL;
+
+    if (!vnc_ports)
+        range_convert_str(wmem_epan_scope(), &vnc_ports, SPICEMIG_VNC_PORTS, 65535);
+    for (guint i = 0; i < vnc_ports->nranges; i++) {
+        for (guint32 port = vnc_ports->ranges[i].low; port <= vnc_ports->ranges[i].high; port++) {
+            if (pref_take_vnc_ports)
+                dissector_change_uint("tcp.port", port, spicemig_vnc_ports_handle);
+            else
+                dissector_reset_uint("tcp.port", port);
+        }
+    }
+}
+
+void
+spicemig_handoff_stream(void)
+{
+    static gboolean initialized = FALSE;
+
+    if (!initialized) {
+        dissector_table_t tcp_port = find_dissector_table("tcp.port");
+
+        heur_dissector_add("tcp", dissect_spicemig_heur, "SPICE over TCP (spicemig)", "spicemig_tcp",
+                           proto_spicemig, HEURISTIC_ENABLE);
+        dissector_add_for_decode_as("tcp.port", spicemig_handle);
+        builtin_spice_handle = dissector_table_get_dissector_handle(tcp_port, "Spice");
+        vnc_handle = dissector_table_get_dissector_handle(tcp_port, "VNC");
+        register_init_routine(apply_vnc_port_takeover);
+        initialized = TRUE;
+    }
+    apply_vnc_port_takeover();
+}
