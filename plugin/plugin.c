@@ -23,15 +23,15 @@ static void
 proto_register_spicemig(void)
 {
     expert_module_t *expert;
-    module_t *prefs;
+    module_t *prefs_module;
 
     proto_spicemig = proto_register_protocol("SPICE Migration", "SpiceMig", "spicemig");
     expert = expert_register_protocol(proto_spicemig);
-    prefs = prefs_register_protocol(proto_spicemig, spicemig_handoff_stream);
+    prefs_module = prefs_register_protocol(proto_spicemig, spicemig_handoff_stream);
 
-    spicemig_register_stream(proto_spicemig, expert, prefs);
+    spicemig_register_stream(proto_spicemig, expert, prefs_module);
     spicemig_register_control(proto_spicemig, expert);
-    spicemig_register_migrate_data(proto_spicemig, expert, prefs);
+    spicemig_register_migrate_data(proto_spicemig, expert, prefs_module);
     spicemig_register_pointer(proto_spicemig, expert);
 }
 

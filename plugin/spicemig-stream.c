@@ -151,20 +151,6 @@ static const value_string auth_mechanism_vals[] = {
     { 0, NULL }
 };
 
-static const value_string link_err_vals[] = {
-    { SPICE_LINK_ERR_OK,                     "OK" },
-    { SPICE_LINK_ERR_ERROR,                  "Error" },
-    { SPICE_LINK_ERR_INVALID_MAGIC,          "Invalid magic" },
-    { SPICE_LINK_ERR_INVALID_DATA,           "Invalid data" },
-    { SPICE_LINK_ERR_VERSION_MISMATCH,       "Version mismatch" },
-    { SPICE_LINK_ERR_NEED_SECURED,           "Need secured" },
-    { SPICE_LINK_ERR_NEED_UNSECURED,         "Need unsecured" },
-    { SPICE_LINK_ERR_PERMISSION_DENIED,      "Permission denied" },
-    { SPICE_LINK_ERR_BAD_CONNECTION_ID,      "Bad connection id" },
-    { SPICE_LINK_ERR_CHANNEL_NOT_AVAILABLE,  "Channel not available" },
-    { 0, NULL }
-};
-
 static inline gboolean
 seq_ge(guint32 a, guint32 b)
 {
@@ -801,7 +787,7 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
         { &hf_link_connection_id, { "Connection id", "spicemig.link.connection_id", FT_UINT32, BASE_HEX,
             NULL, 0x0, NULL, HFILL } },
         { &hf_link_error, { "Error", "spicemig.link.error", FT_UINT32, BASE_DEC,
-            VALS(link_err_vals), 0x0, NULL, HFILL } },
+            VALS(spicemig_link_err_vals), 0x0, NULL, HFILL } },
         { &hf_link_common_caps, { "Common capabilities", "spicemig.link.common_caps", FT_UINT32, BASE_HEX,
             NULL, 0x0, NULL, HFILL } },
         { &hf_link_caps_auth_selection, { "Auth selection", "spicemig.link.common_caps.auth_selection",
@@ -819,7 +805,7 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
         { &hf_link_ticket, { "Encrypted ticket", "spicemig.link.ticket", FT_BYTES, BASE_NONE,
             NULL, 0x0, NULL, HFILL } },
         { &hf_link_result, { "Link result", "spicemig.link.result", FT_UINT32, BASE_DEC,
-            VALS(link_err_vals), 0x0, NULL, HFILL } },
+            VALS(spicemig_link_err_vals), 0x0, NULL, HFILL } },
         { &hf_mini_header_negotiated, { "Mini header in use", "spicemig.link.mini_header", FT_BOOLEAN, BASE_NONE,
             NULL, 0x0, "Both link messages offer SPICE_COMMON_CAP_MINI_HEADER", HFILL } },
         { &hf_undecoded, { "Undecoded data", "spicemig.undecoded", FT_BYTES, BASE_NONE,
@@ -831,7 +817,7 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
             "Capture starts mid-connection: header format, direction and channel inferred from a migration message", EXPFILL } },
         { &ei_unsynced, { "spicemig.unsynced", PI_SEQUENCE, PI_NOTE,
             "Not at a message boundary yet (capture started mid-connection)", EXPFILL } },
-        { &ei_link_size, { "spicemig.link.bad_size", PI_MALFORMED, PI_ERROR,
+        { &ei_link_size, { "spicemig.link.bad_size", PI_PROTOCOL, PI_ERROR,
             "Link message size implausible", EXPFILL } },
         { &ei_sasl, { "spicemig.sasl", PI_DECRYPTION, PI_NOTE,
             "SASL authentication: the rest of this direction is SASL framed and not decoded by spicemig", EXPFILL } },

@@ -1,0 +1,101 @@
+/* spicemig.h
+ * Shared declarations of the spicemig plugin: SPICE live-migration traffic
+ * for Wireshark.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef SPICEMIG_H
+#define SPICEMIG_H
+
+#include <epan/packet.h>
+#include <epan/expert.h>
+#include <epan/prefs.h>
+
+#include <spice/protocol.h>
+#include <spice/enums.h>
+
+extern int proto_spicemig;
+
+/* What the decoders of one message need to know about where it came from. */
+typedef struct {
+    guint8   channel_type;   /* SPICE_CHANNEL_*, 0 while unknown */
+    guint8   channel_id;
+    gboolean from_server;
+} spicemig_msg_ctx_t;
+
+/* ---- spicemig-names.c: message and channel names ---- */
+extern const value_string spicemig_channel_type_vals[];
+/* "MIGRATE_DATA", "DRAW_COPY", ...; never NULL. */
+const char *spicemig_message_name(const spicemig_msg_ctx_t *ctx, guint16 type);
+/* "Display", "Main", ...; "SPICE" while the channel is unknown. */
+const char *spicemig_channel_name(guint8 channel_type);
+
+/* ---- spicemig-body-checks.c: the one offset-pointer check, and the length
+ * checks every body decoder shares ---- */
+void spicemig_register_pointer(int proto, expert_module_t *expert);
+/* A message body: a fixed part, then the regions its offset pointers
+ * (offsets from the body start) point to. */
+typedef struct {
+    tvbuff_t    *tvb;
+    packet_info *pinfo;
+    guint32      len;             /* reported length of the body */
+    guint32      fixed_part_end;  /* first byte after the fixed part */
+    guint32      accounted_end;   /* end of the fixed part and of every region found so far */
+    gboolean     bad_pointer;     /* a pointer was rejected: what follows the fixed part is unexplained */
+} spicemig_body_t;
+void spicemig_body_init(spicemig_body_t *body, tvbuff_t *tvb, packet_info *pinfo,
+                        guint32 fixed_part_end);
+/* Checks that [ptr, ptr+len) lies inside the body and after its fixed part.
+ * Pointer 0 with length 0 is the real-world "empty" and is fine. Adds the
+ * expert info on `ptr_item` (text names the field `ptr_name`) and returns
+ * FALSE when the region must not be read. */
+gboolean spicemig_check_pointer(spicemig_body_t *body, proto_item *ptr_item, const char *ptr_name,
+                                guint32 ptr, guint32 len);
+/* FALSE, with spicemig.truncated on the body, when the body is shorter than
+ * its fixed part; `what` names the body ("DCMD", "DISCONNECTING"). */
+gboolean spicemig_check_fixed_part(spicemig_body_t *body, proto_tree *tree, const char *what);
+/* How many of `count` entries of `entry_size` bytes at `offset` the body
+ * holds; spicemig.truncated on `count_item` when not all of them. */
+guint32 spicemig_check_count(spicemig_body_t *body, proto_item *count_item, const char *count_name,
+                             guint32 count, guint32 offset, guint32 entry_size);
+/* spicemig.trailing_data for bytes after everything the body accounts for. */
+void spicemig_check_trailing(spicemig_body_t *body, proto_tree *tree);
+/* proto_tree_add_item() of a fixed-part field when the body holds all of it,
+ * so that a body cut short keeps the fields it has. Returns whether the field
+ * is there; `item` and `value` (fields of 1, 2 or 4 bytes) may be NULL. */
+gboolean spicemig_add_fixed_field(spicemig_body_t *body, proto_tree *tree, int hf,
+                                  guint32 offset, guint32 size,
+                                  proto_item **item, guint32 *value);
+
+/* ---- spicemig-migrate-data.c: SPICE_MSG(C)_MIGRATE_DATA bodies ---- */
+void spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *prefs_module);
+/* Decodes one migrate-data body; `body` holds exactly the body. Returns the
+ * Info column summary (packet scope), e.g. "DCMD v1: 1 surface, GLZ window 6290432". */
+const char *spicemig_dissect_migrate_data(tvbuff_t *body, packet_info *pinfo,
+                                          proto_tree *tree, const spicemig_msg_ctx_t *ctx);
+/* The channel type a migrate-data magic (as tvb_get_letohl() reads it)
+ * belongs to, 0 for an unknown magic. SVMD, shared by the spicevmc
+ * channels, gives SPICE_CHANNEL_USBREDIR. */
+guint8 spicemig_migrate_data_channel(guint32 magic);
+/* Known magic, a version a server could have written and a body_len that
+ * holds its fixed part. Reads only what the tvb holds (never throws). */
+gboolean spicemig_migrate_data_plausible(tvbuff_t *tvb, int offset, guint32 body_len);
+
+/* ---- spicemig-control.c: migration control messages ---- */
+void spicemig_register_control(int proto, expert_module_t *expert);
+/* TRUE for the messages spicemig decodes itself instead of handing them to
+ * the built-in SPICE dissector. */
+gboolean spicemig_is_migration_message(const spicemig_msg_ctx_t *ctx, guint16 type);
+/* Decodes the body of a migration message other than MIGRATE_DATA; `body`
+ * holds exactly the body. Returns a short Info summary or NULL. */
+const char *spicemig_dissect_control(tvbuff_t *body, packet_info *pinfo, proto_tree *tree,
+                                     const spicemig_msg_ctx_t *ctx, guint16 type);
+/* Names of SPICE_LINK_ERR_* (link results, DISCONNECTING reasons). */
+extern const value_string spicemig_link_err_vals[];
+
+/* ---- spicemig-stream.c: SPICE stream framing ---- */
+void spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs_module);
+void spicemig_handoff_stream(void);
+
+#endif /* SPICEMIG_H */
