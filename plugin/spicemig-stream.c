@@ -72,7 +72,8 @@ typedef struct {
     guint32      claim_seq;        /* mid-connection: the message that claimed it */
     gboolean     claim_from_server;
     gboolean     full_header_inferred; /* mid-connection: header format guessed */
-    gboolean     builtin_lost;     /* a link message could not be handed over */
+    gboolean     builtin_lost;     /* a link message could not be handed over ... */
+    guint32      builtin_lost_frame; /* ... in this frame: nothing after it is */
 } spicemig_conv_t;
 
 /* Per frame, packet scope only: what the built-in dissector has been given in
@@ -263,17 +264,20 @@ start_info_once(packet_info *pinfo)
 }
 
 /* Hands one whole message to the built-in SPICE dissector. Returns FALSE when
- * it cannot take it (frame rule above, or the dissector is disabled). */
+ * it cannot take it: the frame rule above, a link message it missed earlier
+ * (its state machine is lost from there on), or the dissector is disabled. */
 static gboolean
 hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *data,
-                gboolean link_phase)
+                const spicemig_conv_t *conv, gboolean link_phase)
 {
     builtin_frame_t got = (builtin_frame_t)GPOINTER_TO_INT(
         p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME));
     conversation_t *conversation;
     int consumed;
 
-    if (!builtin_spice_handle || got == BUILTIN_GOT_LINK || (link_phase && got == BUILTIN_GOT_DATA))
+    if (!builtin_spice_handle || conv->mid_connection
+        || (conv->builtin_lost && pinfo->num > conv->builtin_lost_frame)
+        || got == BUILTIN_GOT_LINK || (link_phase && got == BUILTIN_GOT_DATA))
         return FALSE;
     p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME,
                      GINT_TO_POINTER(link_phase ? BUILTIN_GOT_LINK : BUILTIN_GOT_DATA));
@@ -392,6 +396,7 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
 {
     guint32 len = tvb_reported_length(tvb);
     proto_item *item, *gen;
+    gboolean handed;
     proto_tree *subtree;
 
     if (!PINFO_FD_VISITED(pinfo)) {
@@ -415,16 +420,20 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     }
 
     start_info_once(pinfo);
-    if (!hand_to_builtin(tvb, pinfo, tree, data, TRUE)) {
-        if (!PINFO_FD_VISITED(pinfo))
+    handed = hand_to_builtin(tvb, pinfo, tree, data, conv, TRUE);
+    if (!handed) {
+        if (!PINFO_FD_VISITED(pinfo) && !conv->builtin_lost) {
             conv->builtin_lost = TRUE;
+            conv->builtin_lost_frame = pinfo->num;
+        }
+        col_set_str(pinfo->cinfo, COL_PROTOCOL, "SpiceMig");
         col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", val_to_str_const(phase, link_kind_vals, "Link"));
         col_set_fence(pinfo->cinfo, COL_INFO);
     }
 
     subtree = add_spicemig_item(tvb, 0, len, tree, &item, conv, from_server);
     proto_item_append_text(item, ", %s", val_to_str_const(phase, link_kind_vals, "Link"));
-    if (conv->builtin_lost)
+    if (!handed && pinfo->num == conv->builtin_lost_frame)
         expert_add_info(pinfo, item, &ei_builtin_lost);
     gen = proto_tree_add_uint(subtree, hf_link_kind, tvb, 0, 0, phase);
     proto_item_set_generated(gen);
@@ -566,9 +575,8 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
             return offset + remaining;
         }
         msg_tvb = tvb_new_subset_length(tvb, offset, (gint)msg_len);
-        if (conv->mid_connection || conv->builtin_lost
-            || spicemig_is_migration_message(&ctx, tvb_get_letohs(tvb, offset + type_offset))
-            || !hand_to_builtin(msg_tvb, pinfo, tree, data, FALSE)) {
+        if (spicemig_is_migration_message(&ctx, tvb_get_letohs(tvb, offset + type_offset))
+            || !hand_to_builtin(msg_tvb, pinfo, tree, data, conv, FALSE)) {
             dissect_own_message(msg_tvb, pinfo, tree, conv, from_server, header_len, tvb_seq + (guint32)offset);
         }
         offset += (int)msg_len;
@@ -601,7 +609,7 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 
         if (phase == PHASE_SASL) {
             proto_tree_add_expert(tree, pinfo, &ei_sasl, tvb, offset, -1);
-            if (!hand_to_builtin(tvb_new_subset_remaining(tvb, offset), pinfo, tree, data, FALSE))
+            if (!hand_to_builtin(tvb_new_subset_remaining(tvb, offset), pinfo, tree, data, conv, FALSE))
                 proto_tree_add_item(tree, hf_undecoded, tvb, offset, -1, ENC_NA);
             return tvb_reported_length(tvb);
         }
@@ -822,7 +830,7 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
         { &ei_sasl, { "spicemig.sasl", PI_DECRYPTION, PI_NOTE,
             "SASL authentication: the rest of this direction is SASL framed and not decoded by spicemig", EXPFILL } },
         { &ei_builtin_lost, { "spicemig.builtin_lost", PI_PROTOCOL, PI_NOTE,
-            "A link message shared its frame with another; messages are named but not decoded by the built-in SPICE dissector", EXPFILL } },
+            "The built-in SPICE dissector could not be given this link message (it shares its TCP segment with another); from here on spicemig names the messages, the built-in does not decode them", EXPFILL } },
         { &ei_not_desegmented, { "spicemig.not_desegmented", PI_REASSEMBLE, PI_WARN,
             "Message continues in a later segment", EXPFILL } },
     };

@@ -116,6 +116,32 @@ class SplitMigrateData(unittest.TestCase):
         self.assertEqual(count(SYN + self.cap, "_ws.malformed || tcp.analysis.flags"), 0)
 
 
+class CoalescedLinkPhase(unittest.TestCase):
+    """The built-in SPICE dissector records its state once per frame, so only
+    the first link-phase message of a frame can be handed to it."""
+
+    def test_link_result_with_first_message(self):
+        cap = SYN + "coalesced-link-result.pcap"
+        # Frame 8: the link result goes to the built-in, the PING in the same
+        # segment is shown by spicemig; the next PING is the built-in's again.
+        self.assertEqual(column(cap, "frame.number == 8", "_ws.col.Info"), ["Server ticket, Display PING"])
+        self.assertEqual(column(cap, "spicemig.msg.type == 4 && spicemig.direction == 1", "frame.number"), ["8"])
+        self.assertEqual(column(cap, "spice.ping_id", "frame.number"), ["9", "10", "11"])
+        self.assertEqual(count(cap, "spicemig.builtin_lost || _ws.malformed"), 0)
+
+    def test_ticket_with_auth_mechanism(self):
+        cap = SYN + "coalesced-ticket.pcap"
+        lost = experts(cap)
+        self.assertEqual(sum(n for (name, _), n in lost.items() if name == "spicemig.builtin_lost"), 1)
+        self.assertEqual(column(cap, "spicemig.builtin_lost", "frame.number"), ["6"])
+        # From the ticket on, nothing reaches the built-in; spicemig names all.
+        self.assertEqual(count(cap, "frame.number > 6 && spice"), 0)
+        self.assertEqual(column(cap, "frame.number >= 7 && tcp.len > 0", "_ws.col.Info"),
+                         ["Link result", "Display PING", "Display PONG",
+                          "Display MIGRATE flags NEED_FLUSH|NEED_DATA_TRANSFER", "Display MIGRATE_FLUSH_MARK",
+                          "Display MIGRATE_DATA DCMD v1: 1 surface, GLZ window 6290432"])
+
+
 class Malformed(unittest.TestCase):
     """Each malformed capture raises exactly its expert info (once per copy of
     the body it concerns) and nothing else, with no Malformed."""
