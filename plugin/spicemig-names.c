@@ -240,8 +240,9 @@ channel_message_vals(guint8 channel_type, gboolean from_server)
     }
 }
 
-const char *
-spicemig_message_name(const spicemig_msg_ctx_t *ctx, guint16 type)
+/* The message's name, NULL when this channel and direction have no such message. */
+static const char *
+lookup_message_name(const spicemig_msg_ctx_t *ctx, guint16 type)
 {
     const value_string *vals;
     const char *name = NULL;
@@ -257,7 +258,21 @@ spicemig_message_name(const spicemig_msg_ctx_t *ctx, guint16 type)
     }
     if (!name && vals)
         name = try_val_to_str(type, vals);
+    return name;
+}
+
+const char *
+spicemig_message_name(const spicemig_msg_ctx_t *ctx, guint16 type)
+{
+    const char *name = lookup_message_name(ctx, type);
+
     return name ? name : "Unknown message";
+}
+
+gboolean
+spicemig_message_known(const spicemig_msg_ctx_t *ctx, guint16 type)
+{
+    return lookup_message_name(ctx, type) != NULL;
 }
 
 const char *

@@ -540,7 +540,7 @@ plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, 
         return FALSE;
     if (header_len == FULL_HEADER_LEN && tvb_get_letohl(tvb, type_offset + 6) != 0)
         return FALSE;
-    return strcmp(spicemig_message_name(&ctx, type), "Unknown message") != 0 && type != 0;
+    return spicemig_message_known(&ctx, type);
 }
 
 static int

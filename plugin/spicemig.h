@@ -28,6 +28,8 @@ typedef struct {
 extern const value_string spicemig_channel_type_vals[];
 /* "MIGRATE_DATA", "DRAW_COPY", ...; never NULL. */
 const char *spicemig_message_name(const spicemig_msg_ctx_t *ctx, guint16 type);
+/* Whether the channel (or every channel, for common types) has this message in this direction. */
+gboolean spicemig_message_known(const spicemig_msg_ctx_t *ctx, guint16 type);
 /* "Display", "Main", ...; "SPICE" while the channel is unknown. */
 const char *spicemig_channel_name(guint8 channel_type);
 
