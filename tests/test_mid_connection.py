@@ -8,26 +8,30 @@ import tempfile
 import unittest
 
 import spicemig_tshark
-from spicemig_tshark import column, count
+from spicemig_tshark import column, count, fields
 
 
-class CutJustBeforeMigrate(unittest.TestCase):
-    """seamless-default, cut to begin at the first SPICE_MSG_MIGRATE."""
+class CutCapture(unittest.TestCase):
+    """A committed capture, cut to begin at its first SPICE_MSG_MIGRATE."""
+    full = None
 
     @classmethod
     def setUpClass(cls):
-        full = "seamless-default.pcapng"
-        cls.first_migrate = min(int(n) for n in column(full, "spicemig.msg.type == 1", "frame.number"))
+        first_migrate = min(int(n) for n in column(cls.full, "spicemig.msg.type == 1", "frame.number"))
         cls.tmp = tempfile.TemporaryDirectory()
-        cls.cut = os.path.join(cls.tmp.name, "cut.pcapng")
-        subprocess.run(["editcap", "-r", spicemig_tshark.capture(full), cls.cut,
-                        "%d-1000000" % cls.first_migrate], check=True, stdout=subprocess.DEVNULL)
         # fields() looks captures up below SPICEMIG_CAPTURES; an absolute path wins in os.path.join.
-        cls.name = cls.cut
+        cls.name = os.path.join(cls.tmp.name, "cut-" + os.path.basename(cls.full))
+        subprocess.run(["editcap", "-r", spicemig_tshark.capture(cls.full), cls.name,
+                        "%d-1000000" % first_migrate], check=True, stdout=subprocess.DEVNULL)
 
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
+
+
+class CutJustBeforeMigrate(CutCapture):
+    """seamless-default, cut to begin at the first SPICE_MSG_MIGRATE."""
+    full = "seamless-default.pcapng"
 
     def test_starts_without_link_messages(self):
         self.assertEqual(count(self.name, "spicemig.link.kind || spice.magic"), 0)
@@ -50,6 +54,24 @@ class CutJustBeforeMigrate(unittest.TestCase):
 
     def test_mid_connection_is_said(self):
         self.assertGreater(count(self.name, "spicemig.mid_connection"), 0)
+        self.assertEqual(count(self.name, "_ws.malformed"), 0)
+
+
+class CutFullHeaders(CutCapture):
+    """Full 18-byte headers are inferred too (synthetic/full-header.pcap, cut)."""
+    full = "synthetic/full-header.pcap"
+
+    def test_migration_decoded_with_serials(self):
+        rows = fields(self.name, "spicemig.msg.type", "spicemig.msg.type", "spicemig.msg.serial",
+                      "spicemig.direction")
+        # (type, serial, direction): the migration, then on the destination the
+        # other messages too (MARK, PING, PONG), framed and named by spicemig.
+        self.assertEqual([(r[0][0], r[1][0], r[2][0]) for r in rows],
+                         [("1", "3", "1"), ("4", "2", "0"), ("2", "4", "1"), ("6", "5", "1"),
+                          ("5", "1", "0"), ("5", "1", "1"), ("102", "2", "1"), ("4", "3", "1"),
+                          ("3", "2", "0"), ("6", "3", "0")])
+        self.assertEqual(column(self.name, "spicemig.magic", "spicemig.display.message_serial"), ["36", "36"])
+        self.assertEqual(column(self.name, "spicemig.wait.count", "spicemig.wait.message_serial"), ["36", "12"])
         self.assertEqual(count(self.name, "_ws.malformed"), 0)
 
 
