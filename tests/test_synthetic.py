@@ -142,6 +142,17 @@ class CoalescedLinkPhase(unittest.TestCase):
                           "Display MIGRATE_DATA DCMD v1: 1 surface, GLZ window 6290432"])
 
 
+class Sasl(unittest.TestCase):
+    cap = SYN + "sasl.pcap"
+
+    def test_sasl_segments_go_to_the_builtin(self):
+        self.assertEqual(column(self.cap, "spicemig.link.auth_mechanism", "spicemig.link.auth_mechanism"), ["2"])
+        self.assertEqual(column(self.cap, "spicemig.sasl", "frame.number"), ["7", "8", "9", "10"])
+        self.assertEqual(count(self.cap, "spicemig.sasl && !spice"), 0)
+        self.assertEqual(count(self.cap, "tcp.len>0 && !spice"), 0)
+        self.assertEqual(count(self.cap, "_ws.malformed"), 0)
+
+
 class Malformed(unittest.TestCase):
     """Each malformed capture raises exactly its expert info (once per copy of
     the body it concerns) and nothing else, with no Malformed."""
