@@ -74,6 +74,7 @@ typedef struct {
     gboolean     full_header_inferred; /* mid-connection: header format guessed */
     gboolean     builtin_lost;     /* a link message could not be handed over ... */
     guint32      builtin_lost_frame; /* ... in this frame: nothing after it is */
+    gboolean     builtin_called;   /* the built-in has made itself the conversation's dissector */
 } spicemig_conv_t;
 
 /* Per frame, packet scope only: what the built-in dissector has been given in
@@ -268,28 +269,29 @@ start_info_once(packet_info *pinfo)
  * (its state machine is lost from there on), or the dissector is disabled. */
 static gboolean
 hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *data,
-                const spicemig_conv_t *conv, gboolean link_phase)
+                spicemig_conv_t *conv, gboolean link_phase)
 {
     builtin_frame_t got = (builtin_frame_t)GPOINTER_TO_INT(
         p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME));
-    conversation_t *conversation;
     int consumed;
 
     if (!builtin_spice_handle || conv->mid_connection
         || (conv->builtin_lost && pinfo->num > conv->builtin_lost_frame)
         || got == BUILTIN_GOT_LINK || (link_phase && got == BUILTIN_GOT_DATA))
         return FALSE;
-    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME,
-                     GINT_TO_POINTER(link_phase ? BUILTIN_GOT_LINK : BUILTIN_GOT_DATA));
+    if (got == BUILTIN_NOTHING_YET)
+        p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME,
+                         GINT_TO_POINTER(link_phase ? BUILTIN_GOT_LINK : BUILTIN_GOT_DATA));
 
     consumed = call_dissector_only(builtin_spice_handle, msg_tvb, pinfo, tree, data);
     /* It loops on its own framing and may leave a request behind; ours rules. */
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
-    /* On its first call it makes itself the conversation's dissector. */
-    conversation = find_conversation_pinfo(pinfo, 0);
-    if (conversation && conversation_get_dissector(conversation, pinfo->num) != spicemig_handle)
-        conversation_set_dissector(conversation, spicemig_handle);
+    if (!conv->builtin_called) {
+        /* On its first call it makes itself the conversation's dissector. */
+        conversation_set_dissector(find_or_create_conversation(pinfo), spicemig_handle);
+        conv->builtin_called = TRUE;
+    }
     col_set_fence(pinfo->cinfo, COL_INFO);
     return consumed > 0;
 }
