@@ -52,6 +52,11 @@ class CutJustBeforeMigrate(CutCapture):
     def test_flush_marks_found_from_the_client(self):
         self.assertEqual(count(self.name, "spicemig.msg.type == 4 && spicemig.direction == 0"), 3)
 
+    def test_other_messages_named_from_the_channel_tables(self):
+        info = column(self.name, "spicemig && tcp.len > 0", "_ws.col.Info")
+        for name in ("Display DRAW_COPY", "Display PONG", "Main PONG", "Inputs PONG", "Main MULTI_MEDIA_TIME"):
+            self.assertTrue(any(name in line for line in info), name)
+
     def test_mid_connection_is_said(self):
         self.assertGreater(count(self.name, "spicemig.mid_connection"), 0)
         self.assertEqual(count(self.name, "_ws.malformed"), 0)
