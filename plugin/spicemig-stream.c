@@ -66,7 +66,6 @@ typedef struct {
     gboolean     server_mini_header;
     gboolean     client_auth_selection;
     gboolean     server_auth_selection;
-    gboolean     server_link_seen;
     guint32      auth_mechanism;   /* SPICE_COMMON_CAP_AUTH_*, 0 until chosen */
     gboolean     mid_connection;   /* claimed without seeing the link phase */
     guint32      claim_seq;        /* mid-connection: the message that claimed it */
@@ -247,6 +246,13 @@ start_data_phase(spicemig_conv_t *conv, gboolean from_server, guint32 seq)
     conv->dir[from_server].data_phase = PHASE_DATA;
 }
 
+/* Where the type (u16) sits in a data header; the size (u32) follows it. */
+static inline int
+header_type_offset(guint32 header_len)
+{
+    return header_len == FULL_HEADER_LEN ? 8 : 0;
+}
+
 static gboolean
 mini_header(const spicemig_conv_t *conv)
 {
@@ -407,9 +413,6 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
             conv->channel_type = tvb_get_guint8(tvb, LINK_HEADER_LEN + 4);
             conv->channel_id = tvb_get_guint8(tvb, LINK_HEADER_LEN + 5);
             break;
-        case PHASE_SERVER_LINK:
-            conv->server_link_seen = TRUE;
-            break;
         case PHASE_AUTH_SELECT:
             conv->auth_mechanism = tvb_get_letohl(tvb, 0);
             break;
@@ -483,7 +486,7 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemi
                     gboolean from_server, guint32 header_len, guint32 seq)
 {
     spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
-    guint16 type = tvb_get_letohs(tvb, header_len == FULL_HEADER_LEN ? 8 : 0);
+    guint16 type = tvb_get_letohs(tvb, header_type_offset(header_len));
     guint32 size = tvb_reported_length(tvb) - header_len;
     const char *name = spicemig_message_name(&ctx, type);
     const char *summary = NULL;
@@ -532,7 +535,7 @@ plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, 
 {
     spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
     guint32 header_len = mini_header(conv) ? MINI_HEADER_LEN : FULL_HEADER_LEN;
-    int type_offset = offset + (header_len == FULL_HEADER_LEN ? 8 : 0);
+    int type_offset = offset + header_type_offset(header_len);
     guint16 type;
 
     if (tvb_captured_length_remaining(tvb, offset) < (gint)header_len)
@@ -550,8 +553,7 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
                       void *data, spicemig_conv_t *conv, gboolean from_server)
 {
     guint32 header_len = mini_header(conv) ? MINI_HEADER_LEN : FULL_HEADER_LEN;
-    int size_offset = header_len == FULL_HEADER_LEN ? 10 : 2;
-    int type_offset = header_len == FULL_HEADER_LEN ? 8 : 0;
+    int type_offset = header_type_offset(header_len);
     guint remaining;
 
     while ((remaining = tvb_reported_length_remaining(tvb, offset)) > 0) {
@@ -564,7 +566,7 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
             pinfo->desegment_len = header_len - remaining;
             return offset;
         }
-        msg_len = (guint64)header_len + tvb_get_letohl(tvb, offset + size_offset);
+        msg_len = (guint64)header_len + tvb_get_letohl(tvb, offset + type_offset + 2);
         if (msg_len > remaining) {
             if (pinfo->can_desegment && msg_len <= G_MAXINT32) {
                 pinfo->desegment_offset = offset;
@@ -652,9 +654,6 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
     return offset;
 }
 
-/* A data message header at the start of `tvb` that only a migration can
- * produce: MIGRATE_DATA with a known magic, or MIGRATE with valid flags.
- * Sets *from_server and *full_header when it matches. */
 static int
 dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
@@ -664,6 +663,9 @@ dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
     return pinfo->desegment_len ? (int)tvb_captured_length(tvb) : consumed;
 }
 
+/* A data message header at the start of `tvb` that only a migration can
+ * produce: MIGRATE_DATA with a known magic, or MIGRATE with valid flags.
+ * Sets *from_server and *full_header when it matches. */
 static gboolean
 looks_like_migration_start(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_server, gboolean *full_header)
 {
@@ -672,7 +674,7 @@ looks_like_migration_start(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_ser
 
     for (i = 0; i < G_N_ELEMENTS(header_lens); i++) {
         guint32 header_len = header_lens[i];
-        int type_offset = header_len == FULL_HEADER_LEN ? 8 : 0;
+        int type_offset = header_type_offset(header_len);
         guint16 type;
         guint32 size;
 
@@ -692,7 +694,7 @@ looks_like_migration_start(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_ser
          * the lower port, a client connects from an ephemeral one. */
         if (type == SPICE_MSG_MIGRATE && size == 4 && pinfo->srcport < pinfo->destport) {
             guint32 flags = tvb_get_letohl(tvb, header_len);
-            if (flags != 0 && (flags & ~(guint32)(SPICE_MIGRATE_NEED_FLUSH | SPICE_MIGRATE_NEED_DATA_TRANSFER)) == 0) {
+            if (flags != 0 && (flags & ~(guint32)SPICE_MIGRATE_FLAGS_MASK) == 0) {
                 *from_server = TRUE;
                 return TRUE;
             }

@@ -48,6 +48,17 @@ def tshark(*args):
     return proc.stdout
 
 
+def builtin_only(capture_name, *args):
+    """tshark's stdout without the plugin: the built-in dissectors alone (no
+    personal plugins in a HOME that does not exist, a global install disabled)."""
+    proc = subprocess.run(["tshark", "--disable-protocol", "spicemig", "-r", capture(capture_name), *args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300,
+                          env={"HOME": "/nonexistent", "PATH": "/usr/bin:/bin"})
+    if proc.returncode != 0:
+        raise AssertionError("tshark failed: " + proc.stderr)
+    return proc.stdout
+
+
 @functools.lru_cache(maxsize=None)
 def fields(capture_name, display_filter, *names, two_pass=True):
     """One row per matching frame, each a list of the fields' values; a field

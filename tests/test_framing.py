@@ -4,10 +4,9 @@ message framed once with the right type and size, the built-in SPICE
 decoding kept for the rest, also after the migration."""
 
 import collections
-import subprocess
 import unittest
 
-from spicemig_tshark import ANY_EXPERT, capture, column, count, fields
+from spicemig_tshark import ANY_EXPERT, builtin_only, column, count, fields
 
 # (channel type, from server, message type, body size) of every message
 # spicemig decodes itself in a default seamless migration.
@@ -24,16 +23,6 @@ DEFAULT_MIGRATION = [
 ]
 MIGRATE_DATA_MAGICS = {"MNMD": "4d4e4d44", "DCMD": "44434d44", "ICMD": "49434d44",
                        "SCMD": "53434d44", "SVMD": "53564d44"}
-
-
-def builtin_only(capture_name, *args):
-    """tshark without the plugin (as root, Wireshark loads no personal plugins)."""
-    proc = subprocess.run(["tshark", "--disable-protocol", "spicemig", "-r", capture(capture_name), *args], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, timeout=300,
-                          env={"HOME": "/nonexistent", "PATH": "/usr/bin:/bin"})
-    if proc.returncode != 0:
-        raise AssertionError("tshark failed: " + proc.stderr)
-    return proc.stdout
 
 
 class RealMigrationFraming:

@@ -2,10 +2,9 @@
 SPICE there is decoded as SPICE, a real VNC session still as VNC, and a
 preference gives the ports back to VNC."""
 
-import subprocess
 import unittest
 
-from spicemig_tshark import capture, count, tshark
+from spicemig_tshark import builtin_only, capture, count, tshark
 from test_framing import RealMigrationFraming
 
 
@@ -27,12 +26,10 @@ class RealVncSession(unittest.TestCase):
     capture_name = "vnc-5900.pcapng"
 
     def summary(self, with_plugin):
-        args = ["-r", capture(self.capture_name), "-2", "-T", "fields", "-e", "frame.number",
-                "-e", "_ws.col.Protocol", "-e", "_ws.col.Info"]
+        args = ["-2", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Protocol", "-e", "_ws.col.Info"]
         if with_plugin:
-            return tshark(*args)
-        return subprocess.run(["tshark", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True, env={"HOME": "/nonexistent", "PATH": "/usr/bin:/bin"}).stdout
+            return tshark("-r", capture(self.capture_name), *args)
+        return builtin_only(self.capture_name, *args)
 
     def test_decodes_exactly_as_without_the_plugin(self):
         with_plugin = self.summary(True)
