@@ -117,7 +117,7 @@ spicemig_add_fixed_field(spicemig_body_t *body, proto_tree *tree, int hf, guint3
     if (value) {
         switch (size) {
         case 1:
-            *value = tvb_get_guint8(body->tvb, offset);
+            *value = spicemig_tvb_get_u8(body->tvb, offset);
             break;
         case 2:
             *value = tvb_get_letohs(body->tvb, offset);

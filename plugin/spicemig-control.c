@@ -204,10 +204,10 @@ add_dst_string(spicemig_body_t *body, proto_tree *tree, int hf, proto_item *ptr_
     if (!spicemig_check_pointer(body, ptr_item, ptr_name, ptr, size) || size == 0)
         return NULL;
     item = proto_tree_add_item_ret_string(tree, hf, body->tvb, ptr, size, ENC_UTF_8, body->pinfo->pool, &text);
-    if (tvb_find_guint8(body->tvb, ptr, size, 0) == -1)
+    if (spicemig_tvb_find_u8(body->tvb, ptr, size, 0) == -1)
         expert_add_info_format(body->pinfo, item, &ei_dst_info_string_not_terminated,
                                "%s at offset %u has no terminating NUL within its %u bytes", ptr_name, ptr, size);
-    return format_text(body->pinfo->pool, text, strlen((const char *)text));
+    return spicemig_format_text(body->pinfo->pool, text, strlen((const char *)text));
 }
 
 /* MIGRATE_BEGIN, MIGRATE_BEGIN_SEAMLESS (with_version) and

@@ -92,7 +92,7 @@ static dissector_handle_t spicemig_vnc_ports_handle;
 static dissector_handle_t builtin_spice_handle;
 static dissector_handle_t vnc_handle;
 
-static gboolean pref_take_vnc_ports = TRUE;
+static spicemig_pref_bool_t pref_take_vnc_ports = TRUE;
 
 static int hf_direction = -1;
 static int hf_channel_type = -1;
@@ -410,8 +410,8 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     if (!PINFO_FD_VISITED(pinfo)) {
         switch (phase) {
         case PHASE_CLIENT_LINK:
-            conv->channel_type = tvb_get_guint8(tvb, LINK_HEADER_LEN + 4);
-            conv->channel_id = tvb_get_guint8(tvb, LINK_HEADER_LEN + 5);
+            conv->channel_type = spicemig_tvb_get_u8(tvb, LINK_HEADER_LEN + 4);
+            conv->channel_id = spicemig_tvb_get_u8(tvb, LINK_HEADER_LEN + 5);
             break;
         case PHASE_AUTH_SELECT:
             conv->auth_mechanism = tvb_get_letohl(tvb, 0);
@@ -734,7 +734,7 @@ claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
     return TRUE;
 }
 
-static gboolean
+static spicemig_heur_result_t
 dissect_spicemig_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     if (!claim_connection(tvb, pinfo, data))

@@ -12,6 +12,8 @@
 #include <epan/expert.h>
 #include <epan/prefs.h>
 
+#include "spicemig-compat.h"
+
 #include <spice/protocol.h>
 #include <spice/enums.h>
 

@@ -1,0 +1,37 @@
+/* spicemig-compat.h
+ * The differences between the Wireshark versions spicemig builds against
+ * (4.0, 4.4, 4.6), as named macros and typedefs: the decoders use these
+ * names and never test the version themselves.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef SPICEMIG_COMPAT_H
+#define SPICEMIG_COMPAT_H
+
+#include <stdbool.h>
+#include <epan/tvbuff.h>
+#include <wsutil/str_util.h>
+
+#define SPICEMIG_WS_AT_LEAST(major, minor) \
+    (WIRESHARK_VERSION_MAJOR > (major) \
+     || (WIRESHARK_VERSION_MAJOR == (major) && WIRESHARK_VERSION_MINOR >= (minor)))
+
+#if SPICEMIG_WS_AT_LEAST(4, 2)
+/* 4.2 made heuristic dissectors and boolean preferences C99 bool. */
+typedef bool spicemig_heur_result_t;
+typedef bool spicemig_pref_bool_t;
+/* 4.2 renamed the glib-typed accessors (the old names are deprecated in 4.4). */
+#define spicemig_tvb_get_u8   tvb_get_uint8
+#define spicemig_tvb_find_u8  tvb_find_uint8
+/* 4.2 made format_text() take plain char. */
+#define spicemig_format_text(scope, str, len) format_text((scope), (const char *)(str), (len))
+#else
+typedef gboolean spicemig_heur_result_t;
+typedef gboolean spicemig_pref_bool_t;
+#define spicemig_tvb_get_u8   tvb_get_guint8
+#define spicemig_tvb_find_u8  tvb_find_guint8
+#define spicemig_format_text(scope, str, len) format_text((scope), (const guchar *)(str), (len))
+#endif
+
+#endif /* SPICEMIG_COMPAT_H */
