@@ -43,6 +43,8 @@ spicemig_check_pointer(spicemig_body_t *body, proto_item *ptr_item, const char *
         expert_add_info_format(body->pinfo, ptr_item, &ei_pointer_into_fixed_part,
                                "%s %u points into the %u-byte fixed part",
                                ptr_name, ptr, body->fixed_part_end);
+        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "%s %u inside the fixed part",
+                                                              ptr_name, ptr));
         body->bad_pointer = TRUE;
         return FALSE;
     }
@@ -51,6 +53,8 @@ spicemig_check_pointer(spicemig_body_t *body, proto_item *ptr_item, const char *
         expert_add_info_format(body->pinfo, ptr_item, &ei_pointer_out_of_bounds,
                                "%s %u + %u byte%s runs past the %u-byte body",
                                ptr_name, ptr, len, plurality(len, "", "s"), body->len);
+        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "%s %u out of bounds",
+                                                              ptr_name, ptr));
         body->bad_pointer = TRUE;
         return FALSE;
     }
@@ -66,6 +70,7 @@ spicemig_check_fixed_part(spicemig_body_t *body, proto_tree *tree, const char *w
     proto_tree_add_expert_format(tree, body->pinfo, &ei_truncated, body->tvb, 0, body->len,
                                  "%s body is %u byte%s, shorter than its %u-byte fixed part",
                                  what, body->len, plurality(body->len, "", "s"), body->fixed_part_end);
+    spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "%s truncated", what));
     return FALSE;
 }
 
@@ -82,6 +87,8 @@ spicemig_check_count(spicemig_body_t *body, proto_item *count_item, const char *
     expert_add_info_format(body->pinfo, count_item, &ei_truncated,
                            "%s %u x %u bytes at offset %u runs past the %u-byte body",
                            count_name, count, entry_size, offset, body->len);
+    spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "%s %u past the body end",
+                                                          count_name, count));
     /* The bytes of the cut-off list are its own, not trailing data. */
     body->accounted_end = MAX(body->accounted_end, body->len);
     return room / entry_size;

@@ -118,7 +118,7 @@ migrate_flags_text(wmem_allocator_t *scope, guint32 flags)
     if (unknown)
         wmem_strbuf_append_printf(text, "%s0x%08x", wmem_strbuf_get_len(text) ? "|" : "", unknown);
     if (flags == 0)
-        wmem_strbuf_append(text, "none");
+        wmem_strbuf_append(text, "(none)");
     return wmem_strbuf_finalize(text);
 }
 
@@ -138,6 +138,8 @@ dissect_migrate(spicemig_body_t *body, proto_tree *tree, const char *name)
         return "truncated";
     item = proto_tree_add_bitmask_ret_uint64(tree, body->tvb, MIGRATE_FLAGS_OFFSET, hf_migrate_flags,
                                              ett_migrate_flags, flag_fields, ENC_LITTLE_ENDIAN, &flags);
+    if (flags == 0)
+        proto_item_append_text(item, " (none)");
     unknown = (guint32)flags & ~(guint32)SPICE_MIGRATE_FLAGS_MASK;
     if (unknown)
         expert_add_info_format(body->pinfo, item, &ei_migrate_unknown_flags,
@@ -146,8 +148,8 @@ dissect_migrate(spicemig_body_t *body, proto_tree *tree, const char *name)
     return wmem_strdup_printf(body->pinfo->pool, "flags %s", migrate_flags_text(body->pinfo->pool, (guint32)flags));
 }
 
-static const char *
-dissect_wait_for_channels(spicemig_body_t *body, proto_tree *tree, const char *name)
+const char *
+spicemig_dissect_wait_list(spicemig_body_t *body, proto_tree *tree, const char *name)
 {
     proto_item *count_item;
     guint32 count, present, i;
@@ -156,7 +158,7 @@ dissect_wait_for_channels(spicemig_body_t *body, proto_tree *tree, const char *n
         return "truncated";
     count_item = proto_tree_add_item_ret_uint(tree, hf_wait_count, body->tvb, WAIT_COUNT_OFFSET, 1,
                                               ENC_LITTLE_ENDIAN, &count);
-    present = spicemig_check_count(body, count_item, "wait_count", count, WAIT_LIST_OFFSET, WAIT_ENTRY_LEN);
+    present = spicemig_check_count(body, count_item, "Wait count", count, WAIT_LIST_OFFSET, WAIT_ENTRY_LEN);
     for (i = 0; i < present; i++) {
         guint32 offset = WAIT_LIST_OFFSET + i * WAIT_ENTRY_LEN;
         proto_tree *entry_tree;
@@ -234,8 +236,8 @@ dissect_dst_info(spicemig_body_t *body, proto_tree *tree, const char *name, gboo
     if (!spicemig_check_fixed_part(body, tree, name))
         return "truncated";
 
-    host = add_dst_string(body, tree, hf_dst_info_host, host_ptr_item, "host_data", host_ptr, host_size);
-    add_dst_string(body, tree, hf_dst_info_cert_subject, cert_ptr_item, "cert_subject_data", cert_ptr, cert_size);
+    host = add_dst_string(body, tree, hf_dst_info_host, host_ptr_item, "Destination host offset", host_ptr, host_size);
+    add_dst_string(body, tree, hf_dst_info_cert_subject, cert_ptr_item, "Destination certificate subject offset", cert_ptr, cert_size);
 
     summary = wmem_strbuf_new(body->pinfo->pool, "");
     wmem_strbuf_append_printf(summary, "to %s:%u", host ? host : "?", port);
@@ -281,7 +283,7 @@ typedef struct {
 
 static const control_message_t control_messages[] = {
     { TRUE,  SPICE_MSG_MIGRATE,                          FALSE, MIGRATE_LEN,         dissect_migrate },
-    { TRUE,  SPICE_MSG_WAIT_FOR_CHANNELS,                FALSE, WAIT_LIST_OFFSET,    dissect_wait_for_channels },
+    { TRUE,  SPICE_MSG_WAIT_FOR_CHANNELS,                FALSE, WAIT_LIST_OFFSET,    spicemig_dissect_wait_list },
     { TRUE,  SPICE_MSG_DISCONNECTING,                    FALSE, DISCONNECTING_LEN,   dissect_disconnecting },
     { TRUE,  SPICE_MSG_MAIN_MIGRATE_BEGIN,               TRUE,  DST_INFO_LEN,        dissect_migrate_begin },
     { TRUE,  SPICE_MSG_MAIN_MIGRATE_CANCEL,              TRUE,  0,                   NULL },
@@ -353,57 +355,57 @@ spicemig_register_control(int proto, expert_module_t *expert)
 {
     static hf_register_info hf[] = {
         { &hf_migrate_flags,
-          { "Flags", "spicemig.migrate.flags", FT_UINT32, BASE_HEX, NULL, 0x0,
+          { "Migrate flags", "spicemig.migrate.flags", FT_UINT32, BASE_HEX, NULL, 0x0,
             "What the client is to do for the migration", HFILL }},
         { &hf_migrate_flags_need_flush,
-          { "Need flush", "spicemig.migrate.flags.need_flush", FT_BOOLEAN, 32, TFS(&tfs_set_notset),
+          { "Need flush", "spicemig.migrate.flags.need_flush", FT_BOOLEAN, 32, TFS(&tfs_yes_no),
             SPICE_MIGRATE_NEED_FLUSH, "The client answers with MIGRATE_FLUSH_MARK", HFILL }},
         { &hf_migrate_flags_need_data_transfer,
           { "Need data transfer", "spicemig.migrate.flags.need_data_transfer", FT_BOOLEAN, 32,
-            TFS(&tfs_set_notset), SPICE_MIGRATE_NEED_DATA_TRANSFER,
+            TFS(&tfs_yes_no), SPICE_MIGRATE_NEED_DATA_TRANSFER,
             "MIGRATE_DATA follows, for the client to forward to the destination", HFILL }},
         { &hf_wait_count,
           { "Wait count", "spicemig.wait.count", FT_UINT8, BASE_DEC, NULL, 0x0,
             "Number of channels to wait for", HFILL }},
         { &hf_wait_channel_type,
-          { "Channel type", "spicemig.wait.channel_type", FT_UINT8, BASE_DEC,
-            VALS(spicemig_channel_type_vals), 0x0, NULL, HFILL }},
+          { "Wait channel type", "spicemig.wait.channel_type", FT_UINT8, BASE_DEC,
+            VALS(spicemig_channel_type_vals), 0x0, "Type of a channel the client must wait for", HFILL }},
         { &hf_wait_channel_id,
-          { "Channel id", "spicemig.wait.channel_id", FT_UINT8, BASE_DEC, NULL, 0x0,
-            NULL, HFILL }},
+          { "Wait channel id", "spicemig.wait.channel_id", FT_UINT8, BASE_DEC, NULL, 0x0,
+            "Id of a channel the client must wait for", HFILL }},
         { &hf_wait_message_serial,
-          { "Message serial", "spicemig.wait.message_serial", FT_UINT64, BASE_DEC, NULL, 0x0,
+          { "Wait message serial", "spicemig.wait.message_serial", FT_UINT64, BASE_DEC, NULL, 0x0,
             "Serial of the message on that channel the client must have processed first", HFILL }},
         { &hf_disconnecting_time_stamp,
-          { "Time stamp", "spicemig.disconnecting.time_stamp", FT_UINT64, BASE_DEC, NULL, 0x0,
-            NULL, HFILL }},
+          { "Disconnecting time stamp", "spicemig.disconnecting.time_stamp", FT_UINT64, BASE_DEC, NULL, 0x0,
+            "When the sender disconnected, in its own clock", HFILL }},
         { &hf_disconnecting_reason,
-          { "Reason", "spicemig.disconnecting.reason", FT_UINT32, BASE_DEC, VALS(spicemig_link_err_vals), 0x0,
-            NULL, HFILL }},
+          { "Disconnecting reason", "spicemig.disconnecting.reason", FT_UINT32, BASE_DEC, VALS(spicemig_link_err_vals), 0x0,
+            "Why the sender disconnects", HFILL }},
         { &hf_dst_info_port,
-          { "Port", "spicemig.dst_info.port", FT_UINT16, BASE_DEC, NULL, 0x0,
+          { "Destination port", "spicemig.dst_info.port", FT_UINT16, BASE_DEC, NULL, 0x0,
             "Plain port of the destination server", HFILL }},
         { &hf_dst_info_sport,
-          { "TLS port", "spicemig.dst_info.sport", FT_UINT16, BASE_DEC, NULL, 0x0,
+          { "Destination TLS port", "spicemig.dst_info.sport", FT_UINT16, BASE_DEC, NULL, 0x0,
             "TLS port of the destination server; 65535 or 0 for none", HFILL }},
         { &hf_dst_info_host_size,
-          { "Host size", "spicemig.dst_info.host_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+          { "Destination host size", "spicemig.dst_info.host_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Size of the host string, its NUL included", HFILL }},
         { &hf_dst_info_host_ptr,
-          { "Host pointer", "spicemig.dst_info.host_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "host_data: offset of the host string from the body start", HFILL }},
+          { "Destination host offset", "spicemig.dst_info.host_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Offset of the host string from the body start (host_data)", HFILL }},
         { &hf_dst_info_cert_subject_size,
-          { "Certificate subject size", "spicemig.dst_info.cert_subject_size", FT_UINT32,
+          { "Destination certificate subject size", "spicemig.dst_info.cert_subject_size", FT_UINT32,
             BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes, 0x0,
             "Size of the certificate subject string, its NUL included", HFILL }},
         { &hf_dst_info_cert_subject_ptr,
-          { "Certificate subject pointer", "spicemig.dst_info.cert_subject_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "cert_subject_data: offset of the certificate subject string from the body start", HFILL }},
+          { "Destination certificate subject offset", "spicemig.dst_info.cert_subject_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Offset of the certificate subject string from the body start (cert_subject_data)", HFILL }},
         { &hf_dst_info_host,
-          { "Host", "spicemig.dst_info.host", FT_STRINGZ, BASE_NONE, NULL, 0x0,
+          { "Destination host", "spicemig.dst_info.host", FT_STRINGZ, BASE_NONE, NULL, 0x0,
             "Destination server host", HFILL }},
         { &hf_dst_info_cert_subject,
-          { "Certificate subject", "spicemig.dst_info.cert_subject", FT_STRINGZ, BASE_NONE, NULL, 0x0,
+          { "Destination certificate subject", "spicemig.dst_info.cert_subject", FT_STRINGZ, BASE_NONE, NULL, 0x0,
             "Subject the destination server's TLS certificate must have", HFILL }},
         { &hf_src_mig_version,
           { "Source migration version", "spicemig.src_mig_version", FT_UINT32, BASE_DEC, NULL, 0x0,

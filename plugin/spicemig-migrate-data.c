@@ -205,10 +205,13 @@ dissect_char_device(spicemig_body_t *body, proto_tree *tree, guint32 base, const
     dev_tree = add_struct_subtree(tree, body, base, sizeof(spicemig_md_char_device_t), ett_char_device, title);
     if (spicemig_add_fixed_field(body, dev_tree, hf_chardev_version, CHAR_DEVICE_FIELD(base, version),
                                  &item, &version)
-        && version > SPICEMIG_MIGRATE_DATA_CHAR_DEVICE_VERSION)
+        && version > SPICEMIG_MIGRATE_DATA_CHAR_DEVICE_VERSION) {
         expert_add_info_format(body->pinfo, item, &ei_chardev_unsupported_version,
                                "Char device version %u is newer than version %u, the newest spice-server 0.15.1 accepts",
                                version, SPICEMIG_MIGRATE_DATA_CHAR_DEVICE_VERSION);
+        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool,
+                                                              "char device version %u unsupported", version));
+    }
     spicemig_add_fixed_field(body, dev_tree, hf_chardev_connected, CHAR_DEVICE_FIELD(base, connected),
                              NULL, &state->connected);
     spicemig_add_fixed_field(body, dev_tree, hf_chardev_num_client_tokens,
@@ -221,7 +224,7 @@ dissect_char_device(spicemig_body_t *body, proto_tree *tree, guint32 base, const
                              CHAR_DEVICE_FIELD(base, write_num_client_tokens), NULL, NULL);
     if (spicemig_add_fixed_field(body, dev_tree, hf_chardev_write_data_ptr,
                                  CHAR_DEVICE_FIELD(base, write_data_ptr), &item, &write_data_ptr))
-        add_pointed_bytes(body, dev_tree, hf_chardev_write_data, item, "write_data_ptr",
+        add_pointed_bytes(body, dev_tree, hf_chardev_write_data, item, "Write data offset",
                           write_data_ptr, state->write_size);
 }
 
@@ -234,7 +237,7 @@ dissect_partial_agent_msg(spicemig_body_t *body, proto_tree *tree, proto_item *p
     spicemig_body_t msg;
     proto_tree *msg_tree;
 
-    if (!spicemig_check_pointer(body, ptr_item, "msg_header_ptr", ptr, partial_len) || partial_len == 0)
+    if (!spicemig_check_pointer(body, ptr_item, "Partial header offset", ptr, partial_len) || partial_len == 0)
         return;
 
     msg_tree = proto_tree_add_subtree_format(tree, body->tvb, ptr, partial_len, ett_partial_msg, NULL,
@@ -269,10 +272,13 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
     if (spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_size,
                                  BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header_size),
                                  &item, &chunk_header_size)
-        && chunk_header_size > sizeof(VDIChunkHeader))
+        && chunk_header_size > sizeof(VDIChunkHeader)) {
         expert_add_info_format(body->pinfo, item, &ei_main_chunk_header_size_too_large,
-                               "agent2client.chunk_header_size %u is larger than the %u-byte VDIChunkHeader",
+                               "Chunk header bytes read %u is larger than the %u-byte VDIChunkHeader",
                                chunk_header_size, (guint)sizeof(VDIChunkHeader));
+        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool,
+                                                              "chunk header bytes read %u too large", chunk_header_size));
+    }
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_port,
                              BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header.port), NULL, NULL);
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_size_field,
@@ -282,10 +288,13 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
     if (spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_msg_header_partial_len,
                                  BODY_FIELD(spicemig_md_main_t, agent2client.msg_header_partial_len),
                                  &item, &partial_len)
-        && partial_len >= sizeof(VDAgentMessage))
+        && partial_len >= sizeof(VDAgentMessage)) {
         expert_add_info_format(body->pinfo, item, &ei_main_partial_header_too_long,
-                               "msg_header_partial_len %u is not shorter than the %u-byte VDAgentMessage header",
+                               "Partial header length %u is not shorter than the %u-byte VDAgentMessage header",
                                partial_len, (guint)sizeof(VDAgentMessage));
+        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool,
+                                                              "partial header length %u too long", partial_len));
+    }
     /* spice-server 0.15.1 reads this pointer 2 bytes off (relative to a mini
      * header instead of the migrate-data header); its writer's convention,
      * an offset from the body start like every other pointer, is the one
@@ -328,17 +337,24 @@ surfaces_are_lossy(spicemig_body_t *body, proto_tree *tree, guint32 list_offset,
     gboolean ambiguous = FALSE;
     proto_item *item;
 
+    /* Both layouts are named every time: which one applies is the
+     * destination server's JPEG setting, which the body does not carry. */
     if (surfaces_layout_pref != SURFACES_LAYOUT_INFER) {
         lossy = surfaces_layout_pref == SURFACES_LAYOUT_LOSSY;
-        why = "forced by the Surfaces list layout preference";
+        why = "forced by the spicemig.surfaces_layout preference";
     } else if (count == 0) {
         ambiguous = TRUE;
         why = "ambiguous: an empty list looks the same in both layouts; read as lossless";
     } else if (room == lossless_len || room == lossy_len) {
         lossy = room == lossy_len;
-        why = wmem_strdup_printf(body->pinfo->pool, "inferred: %u %s x %u bytes runs exactly to the end of the body",
-                                 count, surfaces, (guint)(lossy ? sizeof(spicemig_md_surface_lossy_t)
-                                                                : sizeof(spicemig_md_surface_lossless_t)));
+        why = wmem_strdup_printf(body->pinfo->pool,
+                                 "inferred: %u %s x %u bytes (%s) runs exactly to the end of the body, "
+                                 "%u x %u bytes (%s) would not",
+                                 count, surfaces,
+                                 (guint)(lossy ? sizeof(spicemig_md_surface_lossy_t) : sizeof(spicemig_md_surface_lossless_t)),
+                                 lossy ? "lossy {id, lossy_rect}" : "lossless {id}", count,
+                                 (guint)(lossy ? sizeof(spicemig_md_surface_lossless_t) : sizeof(spicemig_md_surface_lossy_t)),
+                                 lossy ? "lossless {id}" : "lossy {id, lossy_rect}");
     } else if (lossless_len < room) {
         ambiguous = TRUE;
         why = wmem_strdup_printf(body->pinfo->pool,
@@ -353,6 +369,9 @@ surfaces_are_lossy(spicemig_body_t *body, proto_tree *tree, guint32 list_offset,
     item = proto_tree_add_boolean_format_value(tree, hf_display_surfaces_lossy, NULL, 0, 0, lossy,
                                                "%s (%s)", tfs_get_string(lossy, &tfs_yes_no), why);
     proto_item_set_generated(item);
+    proto_item_append_text(item, "; the destination's JPEG setting decides the layout "
+                           "(jpeg-wan-compression: lossy when it may send JPEG), "
+                           "the spicemig.surfaces_layout preference forces one");
     if (ambiguous)
         expert_add_info_format(body->pinfo, item, &ei_surfaces_layout_ambiguous,
                                "Cannot tell lossless from lossy surfaces (%s); set the Surfaces list layout preference to choose",
@@ -377,10 +396,12 @@ dissect_surface(spicemig_body_t *body, proto_tree *tree, guint32 offset, gboolea
                                            offset + (guint32)offsetof(spicemig_md_surface_lossless_t, id), 4,
                                            ENC_LITTLE_ENDIAN, &id);
     proto_item_append_text(surface_item, " %u", id);
-    if (id >= SPICEMIG_NUM_SURFACES)
+    if (id >= SPICEMIG_NUM_SURFACES) {
         expert_add_info_format(body->pinfo, id_item, &ei_surface_id_out_of_range,
                                "Surface id %u is out of range: the destination server has surfaces 0 to %u",
                                id, SPICEMIG_NUM_SURFACES - 1);
+        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "surface id %u out of range", id));
+    }
     if (!lossy)
         return;
 
@@ -405,7 +426,7 @@ dissect_surfaces(spicemig_body_t *body, proto_tree *tree, proto_item *ptr_item, 
     guint32 count, present, entry_size, entries_offset, i;
     gboolean lossy;
 
-    if (!spicemig_check_pointer(body, ptr_item, "surfaces_at_client_ptr", ptr, sizeof(spicemig_md_surfaces_t)))
+    if (!spicemig_check_pointer(body, ptr_item, "Surfaces list offset", ptr, sizeof(spicemig_md_surfaces_t)))
         return "surfaces unreadable";
 
     list_tree = proto_tree_add_subtree(tree, body->tvb, ptr, sizeof(spicemig_md_surfaces_t), ett_surfaces,
@@ -417,7 +438,7 @@ dissect_surfaces(spicemig_body_t *body, proto_tree *tree, proto_item *ptr_item, 
     entry_size = lossy ? sizeof(spicemig_md_surface_lossy_t) : sizeof(spicemig_md_surface_lossless_t);
     entries_offset = ptr + (guint32)sizeof(spicemig_md_surfaces_t);
 
-    present = spicemig_check_count(body, count_item, "num_surfaces", count, entries_offset, entry_size);
+    present = spicemig_check_count(body, count_item, "Number of surfaces", count, entries_offset, entry_size);
     for (i = 0; i < present; i++)
         dissect_surface(body, list_tree, entries_offset + i * entry_size, lossy);
     proto_item_set_len(list_item, (gint)(sizeof(spicemig_md_surfaces_t) + present * entry_size));
@@ -505,7 +526,7 @@ dissect_smartcard(spicemig_body_t *body, proto_tree *tree)
                              BODY_FIELD(spicemig_md_smartcard_t, read_size), NULL, &read_size);
     if (spicemig_add_fixed_field(body, tree, hf_smartcard_read_data_ptr,
                                  BODY_FIELD(spicemig_md_smartcard_t, read_data_ptr), &item, &read_data_ptr))
-        add_pointed_bytes(body, tree, hf_smartcard_read_data, item, "read_data_ptr", read_data_ptr, read_size);
+        add_pointed_bytes(body, tree, hf_smartcard_read_data, item, "Read data offset", read_data_ptr, read_size);
 
     return wmem_strdup_printf(body->pinfo->pool, "%s, %s, read %u byte%s",
                               char_device_summary(body->pinfo, &device),
@@ -623,12 +644,16 @@ spicemig_dissect_migrate_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
         expert_add_info_format(pinfo, magic_item, &ei_unknown_magic,
                                "Unknown migrate-data magic \"%s\" (0x%08x): not MNMD, DCMD, ICMD, SCMD or SVMD",
                                text, magic);
+        spicemig_note_problem(pinfo, wmem_strdup_printf(pinfo->pool, "unknown magic %s", text));
         return wmem_strdup_printf(pinfo->pool, "unknown magic \"%s\"", text);
     }
-    if (ctx->channel_type != 0 && !kind_is_carried_by(kind, ctx->channel_type))
+    if (ctx->channel_type != 0 && !kind_is_carried_by(kind, ctx->channel_type)) {
         expert_add_info_format(pinfo, magic_item, &ei_magic_channel_mismatch,
                                "%s is %s migrate data, but this is the %s channel",
                                kind->magic, kind->channel_names, spicemig_channel_name(ctx->channel_type));
+        spicemig_note_problem(pinfo, wmem_strdup_printf(pinfo->pool, "%s on the %s channel", kind->magic,
+                                                        spicemig_channel_name(ctx->channel_type)));
+    }
 
     spicemig_body_init(&body, tvb, pinfo, kind->fixed_part_end);
     if (body.len < sizeof(spicemig_md_header_t)) {
@@ -640,10 +665,12 @@ spicemig_dissect_migrate_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
     version_item = proto_tree_add_item_ret_uint(tree, hf_version, tvb, offsetof(spicemig_md_header_t, version),
                                                 SPICEMIG_MD_SIZEOF(spicemig_md_header_t, version),
                                                 ENC_LITTLE_ENDIAN, &version);
-    if (version == 0 || version > kind->max_version)
+    if (version == 0 || version > kind->max_version) {
         expert_add_info_format(pinfo, version_item, &ei_unsupported_version,
                                "%s version %u is not one spice-server 0.15.1 accepts (1 to %u)",
                                kind->magic, version, kind->max_version);
+        spicemig_note_problem(pinfo, wmem_strdup_printf(pinfo->pool, "%s version %u unsupported", kind->magic, version));
+    }
 
     /* A short body still shows the fields it has, its truncation after them. */
     detail = kind->dissect(&body, tree);
@@ -659,91 +686,91 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
 {
     static hf_register_info hf[] = {
         { &hf_magic,
-          { "Magic", "spicemig.magic", FT_STRING, BASE_NONE, NULL, 0x0,
+          { "Migrate data magic", "spicemig.magic", FT_STRING, BASE_NONE, NULL, 0x0,
             "Kind of migrate data: MNMD main, DCMD display, ICMD inputs, SCMD smartcard, SVMD spicevmc", HFILL }},
         { &hf_version,
-          { "Version", "spicemig.version", FT_UINT32, BASE_DEC, NULL, 0x0,
+          { "Migrate data version", "spicemig.version", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Version of this kind of migrate data", HFILL }},
 
         { &hf_display_message_serial,
-          { "Message serial", "spicemig.display.message_serial", FT_UINT64, BASE_DEC, NULL, 0x0,
+          { "Display message serial", "spicemig.display.message_serial", FT_UINT64, BASE_DEC, NULL, 0x0,
             "Serial of the last message the source sent on the display channel", HFILL }},
         { &hf_display_low_bandwidth,
           { "Low bandwidth", "spicemig.display.low_bandwidth", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
             "Whether the source treated the client link as low bandwidth", HFILL }},
         { &hf_display_pixmap_cache_id,
-          { "Id", "spicemig.display.pixmap_cache.id", FT_UINT8, BASE_DEC, NULL, 0x0,
+          { "Pixmap cache id", "spicemig.display.pixmap_cache.id", FT_UINT8, BASE_DEC, NULL, 0x0,
             "Id of the pixmap cache shared by the client's display channels", HFILL }},
         { &hf_display_pixmap_cache_size,
-          { "Size", "spicemig.display.pixmap_cache.size", FT_INT64, BASE_DEC, NULL, 0x0,
-            "Size of the pixmap cache", HFILL }},
+          { "Pixmap cache size", "spicemig.display.pixmap_cache.size", FT_INT64, BASE_DEC | BASE_UNIT_STRING,
+            &units_byte_bytes, 0x0, "Size of the pixmap cache", HFILL }},
         { &hf_display_pixmap_cache_freezer,
-          { "Freezer", "spicemig.display.pixmap_cache.freezer", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
+          { "Pixmap cache freezer", "spicemig.display.pixmap_cache.freezer", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
             "Whether this channel froze the cache on the source and must reset it on the destination", HFILL }},
         { &hf_display_pixmap_cache_client,
-          { "Client sync serial", "spicemig.display.pixmap_cache.client", FT_UINT64, BASE_DEC, NULL, 0x0,
+          { "Pixmap cache client sync serial", "spicemig.display.pixmap_cache.client", FT_UINT64, BASE_DEC, NULL, 0x0,
             "Message serial up to which a client slot of the pixmap cache is in sync", HFILL }},
         { &hf_display_glz_dict_id,
-          { "Id", "spicemig.display.glz_dict.id", FT_UINT8, BASE_DEC, NULL, 0x0,
+          { "GLZ dictionary id", "spicemig.display.glz_dict.id", FT_UINT8, BASE_DEC, NULL, 0x0,
             "Id of the GLZ dictionary", HFILL }},
         { &hf_display_glz_dict_size,
-          { "Window size", "spicemig.display.glz_dict.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+          { "GLZ window size", "spicemig.display.glz_dict.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_pixel_pixels, 0x0, "Size of the GLZ dictionary's window", HFILL }},
         { &hf_display_glz_dict_max_encoders,
-          { "Max encoders", "spicemig.display.glz_dict.max_encoders", FT_UINT32, BASE_DEC, NULL, 0x0,
+          { "GLZ max encoders", "spicemig.display.glz_dict.max_encoders", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Number of encoders that may use the GLZ dictionary", HFILL }},
         { &hf_display_glz_dict_last_image_id,
-          { "Last image id", "spicemig.display.glz_dict.last_image_id", FT_UINT64, BASE_DEC, NULL, 0x0,
+          { "GLZ last image id", "spicemig.display.glz_dict.last_image_id", FT_UINT64, BASE_DEC, NULL, 0x0,
             "Id of the last image in the GLZ dictionary", HFILL }},
         { &hf_display_surfaces_ptr,
-          { "Surfaces at client pointer", "spicemig.display.surfaces_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "surfaces_at_client_ptr: offset of the surfaces list from the body start", HFILL }},
+          { "Surfaces list offset", "spicemig.display.surfaces_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Offset of the list of surfaces the client has, from the body start (surfaces_at_client_ptr)", HFILL }},
         { &hf_display_surfaces_count,
           { "Number of surfaces", "spicemig.display.surfaces.count", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Number of surfaces the client has", HFILL }},
         { &hf_display_surfaces_lossy,
-          { "Lossy", "spicemig.display.surfaces.lossy", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
+          { "Lossy surfaces list", "spicemig.display.surfaces.lossy", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
             "Whether the surfaces list has lossy entries {id, lossy_rect} rather than lossless {id}: "
             "not in the body, inferred or set by preference", HFILL }},
         { &hf_display_surface_id,
           { "Surface id", "spicemig.display.surface.id", FT_UINT32, BASE_DEC, NULL, 0x0,
-            NULL, HFILL }},
+            "Id of a surface the client has (the destination server has surfaces 0 to 1023)", HFILL }},
         { &hf_display_surface_lossy_rect_left,
           { "Lossy rect left", "spicemig.display.surface.lossy_rect.left", FT_INT32, BASE_DEC, NULL, 0x0,
-            NULL, HFILL }},
+            "Left edge of the surface area the client holds lossy", HFILL }},
         { &hf_display_surface_lossy_rect_top,
           { "Lossy rect top", "spicemig.display.surface.lossy_rect.top", FT_INT32, BASE_DEC, NULL, 0x0,
-            NULL, HFILL }},
+            "Top edge of the surface area the client holds lossy", HFILL }},
         { &hf_display_surface_lossy_rect_right,
           { "Lossy rect right", "spicemig.display.surface.lossy_rect.right", FT_INT32, BASE_DEC, NULL, 0x0,
-            NULL, HFILL }},
+            "Right edge of the surface area the client holds lossy", HFILL }},
         { &hf_display_surface_lossy_rect_bottom,
           { "Lossy rect bottom", "spicemig.display.surface.lossy_rect.bottom", FT_INT32, BASE_DEC, NULL, 0x0,
-            NULL, HFILL }},
+            "Bottom edge of the surface area the client holds lossy", HFILL }},
 
         { &hf_chardev_version,
-          { "Version", "spicemig.chardev.version", FT_UINT32, BASE_DEC, NULL, 0x0,
+          { "Char device version", "spicemig.chardev.version", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Version of the char device part", HFILL }},
         { &hf_chardev_connected,
-          { "Connected", "spicemig.chardev.connected", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
+          { "Char device connected", "spicemig.chardev.connected", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
             "Whether the source had the device connected", HFILL }},
         { &hf_chardev_num_client_tokens,
-          { "Client tokens", "spicemig.chardev.num_client_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
+          { "Char device client tokens", "spicemig.chardev.num_client_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Messages the client may still send for the device", HFILL }},
         { &hf_chardev_num_send_tokens,
-          { "Send tokens", "spicemig.chardev.num_send_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
+          { "Char device send tokens", "spicemig.chardev.num_send_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Messages the server may still send to the client from the device", HFILL }},
         { &hf_chardev_write_size,
-          { "Write size", "spicemig.chardev.write_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+          { "Char device write size", "spicemig.chardev.write_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Bytes queued for writing to the device", HFILL }},
         { &hf_chardev_write_num_client_tokens,
-          { "Write client tokens", "spicemig.chardev.write_num_client_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
+          { "Char device write client tokens", "spicemig.chardev.write_num_client_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Client messages that are part of the queued write data", HFILL }},
         { &hf_chardev_write_data_ptr,
-          { "Write data pointer", "spicemig.chardev.write_data_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "write_data_ptr: offset of the queued write data from the body start", HFILL }},
+          { "Write data offset", "spicemig.chardev.write_data_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Offset of the queued write data from the body start (write_data_ptr)", HFILL }},
         { &hf_chardev_write_data,
-          { "Write data", "spicemig.chardev.write_data", FT_BYTES, BASE_NONE, NULL, 0x0,
+          { "Char device write data", "spicemig.chardev.write_data", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Data queued for writing to the device", HFILL }},
 
         { &hf_inputs_motion_count,
@@ -751,16 +778,16 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
             "Motion events sent since the last acknowledgement", HFILL }},
 
         { &hf_smartcard_reader_added,
-          { "Reader added", "spicemig.smartcard.reader_added", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
-            NULL, HFILL }},
+          { "Smartcard reader added", "spicemig.smartcard.reader_added", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
+            "Whether the client had added a smartcard reader", HFILL }},
         { &hf_smartcard_read_size,
-          { "Read size", "spicemig.smartcard.read_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+          { "Smartcard read size", "spicemig.smartcard.read_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Bytes of a partial message read from the device", HFILL }},
         { &hf_smartcard_read_data_ptr,
-          { "Read data pointer", "spicemig.smartcard.read_data_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "read_data_ptr: offset of the partial read data from the body start", HFILL }},
+          { "Read data offset", "spicemig.smartcard.read_data_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Offset of the partial read data from the body start (read_data_ptr)", HFILL }},
         { &hf_smartcard_read_data,
-          { "Read data", "spicemig.smartcard.read_data", FT_BYTES, BASE_NONE, NULL, 0x0,
+          { "Smartcard read data", "spicemig.smartcard.read_data", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Partial message read from the device", HFILL }},
 
         { &hf_main_client_agent_started,
@@ -771,7 +798,7 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
             NULL, 0x0, "How much of the current VDIChunkHeader the source had read from the agent", HFILL }},
         { &hf_main_a2c_chunk_header_port,
           { "Chunk port", "spicemig.main.agent2client.chunk_header.port", FT_UINT32, BASE_DEC,
-            VALS(vdi_port_vals), 0x0, NULL, HFILL }},
+            VALS(vdi_port_vals), 0x0, "Port of the current VDIChunkHeader from the agent", HFILL }},
         { &hf_main_a2c_chunk_header_size_field,
           { "Chunk size", "spicemig.main.agent2client.chunk_header.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Bytes of the current chunk still to be read from the agent", HFILL }},
@@ -783,36 +810,36 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
             BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes, 0x0,
             "Bytes of the VDAgentMessage header the source had read", HFILL }},
         { &hf_main_a2c_msg_header_ptr,
-          { "Partial header pointer", "spicemig.main.agent2client.msg_header_ptr", FT_UINT32, BASE_DEC,
-            NULL, 0x0, "msg_header_ptr: offset of the partial VDAgentMessage header from the body start", HFILL }},
+          { "Partial header offset", "spicemig.main.agent2client.msg_header_ptr", FT_UINT32, BASE_DEC,
+            NULL, 0x0, "Offset of the partial VDAgentMessage header from the body start (msg_header_ptr)", HFILL }},
         { &hf_main_a2c_msg_remaining,
-          { "Message remaining", "spicemig.main.agent2client.msg_remaining", FT_UINT32,
+          { "Agent message remaining", "spicemig.main.agent2client.msg_remaining", FT_UINT32,
             BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes, 0x0,
             "Bytes of the current agent message still to come", HFILL }},
         { &hf_main_a2c_msg_filter_result,
-          { "Message filter result", "spicemig.main.agent2client.msg_filter_result", FT_UINT8, BASE_DEC,
-            VALS(agent_msg_filter_vals), 0x0, NULL, HFILL }},
+          { "Agent message filter result", "spicemig.main.agent2client.msg_filter_result", FT_UINT8, BASE_DEC,
+            VALS(agent_msg_filter_vals), 0x0, "What the source decided for the agent message in progress", HFILL }},
         { &hf_main_c2a_msg_remaining,
-          { "Message remaining", "spicemig.main.client2agent.msg_remaining", FT_UINT32,
+          { "Client message remaining", "spicemig.main.client2agent.msg_remaining", FT_UINT32,
             BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes, 0x0,
             "Bytes of the current client message still to come", HFILL }},
         { &hf_main_c2a_msg_filter_result,
-          { "Message filter result", "spicemig.main.client2agent.msg_filter_result", FT_UINT8, BASE_DEC,
-            VALS(agent_msg_filter_vals), 0x0, NULL, HFILL }},
+          { "Client message filter result", "spicemig.main.client2agent.msg_filter_result", FT_UINT8, BASE_DEC,
+            VALS(agent_msg_filter_vals), 0x0, "What the source decided for the client message in progress", HFILL }},
         { &hf_main_partial_msg_protocol,
-          { "Protocol", "spicemig.main.partial_msg.protocol", FT_UINT32, BASE_DEC, NULL, 0x0,
-            NULL, HFILL }},
+          { "Partial agent message protocol", "spicemig.main.partial_msg.protocol", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "VDAgentMessage protocol (VD_AGENT_PROTOCOL is 1)", HFILL }},
         { &hf_main_partial_msg_type,
-          { "Type", "spicemig.main.partial_msg.type", FT_UINT32, BASE_DEC, VALS(vd_agent_type_vals), 0x0,
-            NULL, HFILL }},
+          { "Partial agent message type", "spicemig.main.partial_msg.type", FT_UINT32, BASE_DEC, VALS(vd_agent_type_vals), 0x0,
+            "VDAgentMessage type", HFILL }},
         { &hf_main_partial_msg_opaque,
-          { "Opaque", "spicemig.main.partial_msg.opaque", FT_UINT64, BASE_HEX, NULL, 0x0,
-            NULL, HFILL }},
+          { "Partial agent message opaque", "spicemig.main.partial_msg.opaque", FT_UINT64, BASE_HEX, NULL, 0x0,
+            "VDAgentMessage opaque word", HFILL }},
         { &hf_main_partial_msg_size,
-          { "Size", "spicemig.main.partial_msg.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
-            &units_byte_bytes, 0x0, NULL, HFILL }},
+          { "Partial agent message size", "spicemig.main.partial_msg.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+            &units_byte_bytes, 0x0, "VDAgentMessage size", HFILL }},
         { &hf_main_partial_msg_data,
-          { "Data", "spicemig.main.partial_msg.data", FT_BYTES, BASE_NONE, NULL, 0x0,
+          { "Partial agent message data", "spicemig.main.partial_msg.data", FT_BYTES, BASE_NONE, NULL, 0x0,
             "The partial VDAgentMessage header as read", HFILL }},
     };
 
@@ -848,7 +875,7 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
             "Surfaces list layout cannot be inferred", EXPFILL }},
         { &ei_main_chunk_header_size_too_large,
           { "spicemig.main.chunk_header_size_too_large", PI_PROTOCOL, PI_ERROR,
-            "agent2client.chunk_header_size larger than a VDIChunkHeader", EXPFILL }},
+            "Chunk header bytes read larger than a VDIChunkHeader", EXPFILL }},
         { &ei_main_partial_header_too_long,
           { "spicemig.main.partial_header_too_long", PI_PROTOCOL, PI_ERROR,
             "Partial agent message header as long as a whole one", EXPFILL }},

@@ -18,6 +18,8 @@
 #include <epan/conversation.h>
 #include <epan/proto_data.h>
 #include <epan/dissectors/packet-tcp.h>
+#include <epan/tfs.h>
+#include <epan/unit_strings.h>
 
 #include "spicemig.h"
 
@@ -33,6 +35,8 @@
 #define MAX_RESYNC_BODY      (64u * 1024 * 1024)
 #define SPICE_MAGIC_BE       0x52454451 /* "REDQ" read big-endian */
 #define SPICEMIG_VNC_PORTS   "5900-5901"
+#define MULTIPLICATION_SIGN  "\xc3\x97"  /* U+00D7, as in "DRAW_COPY ×36" */
+#define BUILTIN_TABLE_KEY    0           /* the one entry of spicemig.builtin */
 
 /* What comes at a position of one direction's byte stream. */
 typedef enum {
@@ -85,12 +89,30 @@ typedef enum {
     BUILTIN_GOT_DATA
 } builtin_frame_t;
 
-enum { KEY_BUILTIN_FRAME = 0, KEY_INFO_STARTED = 1 };
+/* What one frame shows (packet scope): its one spicemig item, what the
+ * built-in has been given, and the Info column being composed. */
+typedef struct {
+    proto_item     *item;
+    proto_tree     *tree;
+    builtin_frame_t builtin;
+    const char     *info_prefix; /* what TCP had fenced off in the Info column */
+    wmem_strbuf_t  *info;        /* the entries before `last` */
+    const char     *last;        /* the latest entry, repeated `last_count` times */
+    guint           last_count;
+    guint           messages;
+    const char     *problem;     /* first error of the message being decoded */
+} frame_view_t;
+
+enum { KEY_FRAME_VIEW = 0 };
 
 static dissector_handle_t spicemig_handle;
 static dissector_handle_t spicemig_vnc_ports_handle;
 static dissector_handle_t builtin_spice_handle;
 static dissector_handle_t vnc_handle;
+/* The built-in is called through a private table because only a table
+ * lookup can call a dissector without adding its protocol layer again. */
+static dissector_table_t builtin_table;
+static int proto_builtin_spice = -1;
 
 static spicemig_pref_bool_t pref_take_vnc_ports = TRUE;
 
@@ -108,12 +130,6 @@ static int hf_link_minor = -1;
 static int hf_link_size = -1;
 static int hf_link_connection_id = -1;
 static int hf_link_error = -1;
-static int hf_link_common_caps = -1;
-static int hf_link_caps_auth_selection = -1;
-static int hf_link_caps_auth_spice = -1;
-static int hf_link_caps_auth_sasl = -1;
-static int hf_link_caps_mini_header = -1;
-static int hf_link_channel_caps = -1;
 static int hf_link_auth_mechanism = -1;
 static int hf_link_ticket = -1;
 static int hf_link_result = -1;
@@ -122,7 +138,7 @@ static int hf_undecoded = -1;
 
 static gint ett_spicemig = -1;
 static gint ett_header = -1;
-static gint ett_common_caps = -1;
+static gint ett_message = -1;
 
 static expert_field ei_mid_connection;
 static expert_field ei_unsynced;
@@ -131,9 +147,15 @@ static expert_field ei_sasl;
 static expert_field ei_builtin_lost;
 static expert_field ei_not_desegmented;
 
-static const value_string direction_vals[] = {
-    { 0, "Client to server" },
-    { 1, "Server to client" },
+static const true_false_string tfs_direction = { "Server to client", "Client to server" };
+
+/* Link-phase messages as the Info column names them, after SPICE's structures. */
+static const value_string link_name_vals[] = {
+    { PHASE_CLIENT_LINK, "LINK_MESS" },
+    { PHASE_AUTH_SELECT, "AUTH_MECHANISM" },
+    { PHASE_TICKET,      "TICKET" },
+    { PHASE_SERVER_LINK, "LINK_REPLY" },
+    { PHASE_LINK_RESULT, "LINK_RESULT" },
     { 0, NULL }
 };
 
@@ -261,35 +283,185 @@ mini_header(const spicemig_conv_t *conv)
     return conv->client_mini_header && conv->server_mini_header;
 }
 
-static void
-start_info_once(packet_info *pinfo)
+/* Packet-scope proto data is keyed by protocol layer too, and TCP may call
+ * spicemig several times in one frame, each time at another layer: the one
+ * view of the frame is kept at layer 0. */
+static frame_view_t *
+find_frame_view(packet_info *pinfo)
 {
-    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_INFO_STARTED))
-        return;
-    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_INFO_STARTED, GINT_TO_POINTER(1));
-    col_clear(pinfo->cinfo, COL_INFO);
+    guint8 layer = pinfo->curr_layer_num;
+    frame_view_t *view;
+
+    pinfo->curr_layer_num = 0;
+    view = (frame_view_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_FRAME_VIEW);
+    pinfo->curr_layer_num = layer;
+    return view;
 }
 
-/* Hands one whole message to the built-in SPICE dissector. Returns FALSE when
- * it cannot take it: the frame rule above, a link message it missed earlier
- * (its state machine is lost from there on), or the dissector is disabled. */
+/* The frame's view, with its one top-level spicemig item, created at the
+ * frame's first message: direction and channel, then every message as a
+ * subtree of it. */
+static frame_view_t *
+frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_conv_t *conv,
+           gboolean from_server)
+{
+    frame_view_t *view = find_frame_view(pinfo);
+    guint8 layer = pinfo->curr_layer_num;
+    proto_item *gen;
+
+    if (view)
+        return view;
+    view = wmem_new0(pinfo->pool, frame_view_t);
+    view->info = wmem_strbuf_new(pinfo->pool, "");
+    pinfo->curr_layer_num = 0;
+    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_FRAME_VIEW, view);
+    pinfo->curr_layer_num = layer;
+
+    view->item = proto_tree_add_item(tree, proto_spicemig, tvb, 0, -1, ENC_NA);
+    view->tree = proto_item_add_subtree(view->item, ett_spicemig);
+    gen = proto_tree_add_boolean(view->tree, hf_direction, tvb, 0, 0, from_server);
+    proto_item_set_generated(gen);
+    if (conv->channel_type) {
+        gen = proto_tree_add_uint(view->tree, hf_channel_type, tvb, 0, 0, conv->channel_type);
+        proto_item_set_generated(gen);
+        gen = proto_tree_add_uint(view->tree, hf_channel_id, tvb, 0, 0, conv->channel_id);
+        proto_item_set_generated(gen);
+    }
+    /* What TCP fenced off in the Info column (e.g. "[TCP ZeroWindow] ")
+     * stays in front of spicemig's text. */
+    col_clear(pinfo->cinfo, COL_INFO);
+    view->info_prefix = wmem_strdup(pinfo->pool, col_get_text(pinfo->cinfo, COL_INFO));
+    return view;
+}
+
+void
+spicemig_note_problem(packet_info *pinfo, const char *problem)
+{
+    frame_view_t *view = find_frame_view(pinfo);
+
+    char *text;
+
+    if (!view || view->problem)
+        return;
+    /* Tree labels start with a capital; inside the Info line a word only
+     * keeps it when it is an acronym ("DCMD", "GLZ"). */
+    text = wmem_strdup(pinfo->pool, problem);
+    if (g_ascii_isupper(text[0]) && g_ascii_islower(text[1]))
+        text[0] = g_ascii_tolower(text[0]);
+    view->problem = text;
+}
+
+static void
+append_info_entry(wmem_strbuf_t *text, const char *entry, guint count)
+{
+    if (wmem_strbuf_get_len(text))
+        wmem_strbuf_append(text, ", ");
+    wmem_strbuf_append(text, entry);
+    if (count > 1)
+        wmem_strbuf_append_printf(text, " " MULTIPLICATION_SIGN "%u", count);
+}
+
+/* The one place a message's Info text is composed:
+ * "<Channel> <MESSAGE_NAME>[ <hop>][ <summary>][ [<problem>]]", where `hop`
+ * (NULL for none) says which leg of a migration the message travels and the
+ * problem is the message's first error. Consecutive identical texts collapse
+ * into "... ×N". */
+static void
+add_message_info(packet_info *pinfo, frame_view_t *view, const spicemig_conv_t *conv,
+                 const char *name, const char *hop, const char *summary)
+{
+    wmem_strbuf_t *entry = wmem_strbuf_new(pinfo->pool, spicemig_channel_name(conv->channel_type));
+    const char *text;
+
+    wmem_strbuf_append_printf(entry, " %s", name);
+    if (hop)
+        wmem_strbuf_append_printf(entry, " %s", hop);
+    if (summary && *summary)
+        wmem_strbuf_append_printf(entry, " %s", summary);
+    if (view->problem)
+        wmem_strbuf_append_printf(entry, " [%s]", view->problem);
+    view->problem = NULL;
+    text = wmem_strbuf_finalize(entry);
+
+    view->messages++;
+    if (view->last && strcmp(view->last, text) == 0) {
+        view->last_count++;
+        return;
+    }
+    if (view->last)
+        append_info_entry(view->info, view->last, view->last_count);
+    view->last = text;
+    view->last_count = 1;
+}
+
+/* Writes the frame's columns and item text once its messages are known; the
+ * built-in's column writes are overridden, so every frame names its channel
+ * the same way. */
+static void
+show_frame_view(packet_info *pinfo, frame_view_t *view, const spicemig_conv_t *conv, gboolean from_server)
+{
+    wmem_strbuf_t *text = wmem_strbuf_new(pinfo->pool, wmem_strbuf_get_str(view->info));
+    const char *info;
+
+    if (view->last)
+        append_info_entry(text, view->last, view->last_count);
+    info = wmem_strbuf_get_str(text);
+    /* TCP fences the column after each PDU it reassembled; the frame's text
+     * replaces everything after TCP's own prefix. */
+    col_clear_fence(pinfo->cinfo, COL_INFO);
+    col_add_fstr(pinfo->cinfo, COL_INFO, "%s%s", view->info_prefix ? view->info_prefix : "", info);
+    if (conv->channel_type)
+        col_add_fstr(pinfo->cinfo, COL_PROTOCOL, "SPICE %s", spicemig_channel_name(conv->channel_type));
+    else
+        col_set_str(pinfo->cinfo, COL_PROTOCOL, "SPICE");
+    if (conv->channel_type)
+        proto_item_set_text(view->item, "SPICE Migration, %s channel %u, %s, %u message%s: %s",
+                            spicemig_channel_name(conv->channel_type), conv->channel_id,
+                            from_server ? "server to client" : "client to server",
+                            view->messages, plurality(view->messages, "", "s"), info);
+    else
+        proto_item_set_text(view->item, "SPICE Migration, %s, %u message%s: %s",
+                            from_server ? "server to client" : "client to server",
+                            view->messages, plurality(view->messages, "", "s"), info);
+}
+
+/* Channels whose link reply the built-in SPICE dissector 4.0-4.6 flags
+ * "Unknown channel - cannot dissect" (it has no capabilities table for
+ * them): spicemig decodes their whole connection itself. */
+static gboolean
+builtin_knows_channel(guint8 channel_type)
+{
+    return channel_type != SPICE_CHANNEL_USBREDIR && channel_type != SPICE_CHANNEL_PORT
+           && channel_type != SPICE_CHANNEL_WEBDAV;
+}
+
+/* Hands one whole message to the built-in SPICE dissector, its tree under
+ * the frame's spicemig item. Returns FALSE when it cannot take it: the frame
+ * rule above, a link message it missed earlier (its state machine is lost
+ * from there on), a channel it does not know, or the dissector is disabled. */
 static gboolean
 hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *data,
-                spicemig_conv_t *conv, gboolean link_phase)
+                spicemig_conv_t *conv, frame_view_t *view, gboolean link_phase)
 {
-    builtin_frame_t got = (builtin_frame_t)GPOINTER_TO_INT(
-        p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME));
+    gboolean first_in_frame = view->builtin == BUILTIN_NOTHING_YET;
     int consumed;
 
-    if (!builtin_spice_handle || conv->mid_connection
+    if (!builtin_spice_handle || conv->mid_connection || !builtin_knows_channel(conv->channel_type)
         || (conv->builtin_lost && pinfo->num > conv->builtin_lost_frame)
-        || got == BUILTIN_GOT_LINK || (link_phase && got == BUILTIN_GOT_DATA))
+        || view->builtin == BUILTIN_GOT_LINK || (link_phase && view->builtin == BUILTIN_GOT_DATA))
         return FALSE;
-    if (got == BUILTIN_NOTHING_YET)
-        p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME,
-                         GINT_TO_POINTER(link_phase ? BUILTIN_GOT_LINK : BUILTIN_GOT_DATA));
+    if (first_in_frame)
+        view->builtin = link_phase ? BUILTIN_GOT_LINK : BUILTIN_GOT_DATA;
 
-    consumed = call_dissector_only(builtin_spice_handle, msg_tvb, pinfo, tree, data);
+    /* One "spice" layer per frame (frame.protocols), however many messages
+     * it is given: only the first call adds its protocol name. */
+    consumed = dissector_try_uint_new(builtin_table, BUILTIN_TABLE_KEY, msg_tvb, pinfo, view->tree,
+                                      first_in_frame, data);
+    /* Protocol Hierarchy counts top-level protocol items only: one hidden
+     * "spice" item after spicemig's places the built-in's decoding, nested
+     * in spicemig's tree, once per frame under spicemig. */
+    if (first_in_frame && proto_builtin_spice > 0)
+        proto_item_set_hidden(proto_tree_add_item(tree, proto_builtin_spice, msg_tvb, 0, -1, ENC_NA));
     /* It loops on its own framing and may leave a request behind; ours rules. */
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
@@ -298,48 +470,7 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
         conversation_set_dissector(find_or_create_conversation(pinfo), spicemig_handle);
         conv->builtin_called = TRUE;
     }
-    col_set_fence(pinfo->cinfo, COL_INFO);
     return consumed > 0;
-}
-
-static proto_tree *
-add_spicemig_item(tvbuff_t *tvb, int offset, int len, proto_tree *tree, proto_item **item,
-                  const spicemig_conv_t *conv, gboolean from_server)
-{
-    proto_tree *subtree;
-    proto_item *gen;
-
-    *item = proto_tree_add_item(tree, proto_spicemig, tvb, offset, len, ENC_NA);
-    subtree = proto_item_add_subtree(*item, ett_spicemig);
-    gen = proto_tree_add_uint(subtree, hf_direction, tvb, 0, 0, from_server);
-    proto_item_set_generated(gen);
-    if (conv->channel_type) {
-        gen = proto_tree_add_uint(subtree, hf_channel_type, tvb, 0, 0, conv->channel_type);
-        proto_item_set_generated(gen);
-        gen = proto_tree_add_uint(subtree, hf_channel_id, tvb, 0, 0, conv->channel_id);
-        proto_item_set_generated(gen);
-    }
-    return subtree;
-}
-
-static void
-add_caps(proto_tree *tree, tvbuff_t *tvb, int caps_start, guint32 num_common, guint32 num_channel)
-{
-    static int * const common_caps[] = {
-        &hf_link_caps_auth_selection,
-        &hf_link_caps_auth_spice,
-        &hf_link_caps_auth_sasl,
-        &hf_link_caps_mini_header,
-        NULL
-    };
-    guint32 i;
-
-    for (i = 0; i < num_common; i++)
-        proto_tree_add_bitmask(tree, tvb, caps_start + 4 * i, hf_link_common_caps,
-                               ett_common_caps, common_caps, ENC_LITTLE_ENDIAN);
-    for (i = 0; i < num_channel; i++)
-        proto_tree_add_item(tree, hf_link_channel_caps, tvb, caps_start + 4 * (num_common + i), 4,
-                            ENC_LITTLE_ENDIAN);
 }
 
 /* Reads a link message's caps (SpiceLinkMess or SpiceLinkReply) into the
@@ -361,7 +492,7 @@ dissect_link_caps(tvbuff_t *tvb, proto_tree *tree, spicemig_conv_t *conv, gboole
     }
     if (num_common > 0)
         common = tvb_get_letohl(tvb, caps_start);
-    add_caps(tree, tvb, caps_start, num_common, num_channel);
+    spicemig_add_link_caps(tree, tvb, caps_start, num_common, num_channel, conv->channel_type);
 
     if (from_server) {
         conv->server_mini_header = (common >> SPICE_COMMON_CAP_MINI_HEADER) & 1;
@@ -397,12 +528,16 @@ link_message_len(tvbuff_t *tvb, int offset, stream_phase_t phase)
     return link_fixed_len(phase);
 }
 
-/* One link-phase message, `tvb` holding exactly it. */
+/* One link-phase message, `tvb` holding exactly it. Where the built-in
+ * decodes it, spicemig adds only what it knows beyond it: the link phase and,
+ * on the server's reply, whether the mini header is in use. */
 static void
 dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data,
                      spicemig_conv_t *conv, gboolean from_server, stream_phase_t phase, guint32 seq)
 {
     guint32 len = tvb_reported_length(tvb);
+    const char *name = val_to_str_const(phase, link_name_vals, "LINK");
+    frame_view_t *view;
     proto_item *item, *gen;
     gboolean handed;
     proto_tree *subtree;
@@ -424,21 +559,16 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
         }
     }
 
-    start_info_once(pinfo);
-    handed = hand_to_builtin(tvb, pinfo, tree, data, conv, TRUE);
-    if (!handed) {
-        if (!PINFO_FD_VISITED(pinfo) && !conv->builtin_lost) {
-            conv->builtin_lost = TRUE;
-            conv->builtin_lost_frame = pinfo->num;
-        }
-        col_set_str(pinfo->cinfo, COL_PROTOCOL, "SpiceMig");
-        col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", val_to_str_const(phase, link_kind_vals, "Link"));
-        col_set_fence(pinfo->cinfo, COL_INFO);
+    view = frame_view(tvb, pinfo, tree, conv, from_server);
+    handed = hand_to_builtin(tvb, pinfo, tree, data, conv, view, TRUE);
+    if (!handed && !PINFO_FD_VISITED(pinfo) && !conv->builtin_lost && builtin_knows_channel(conv->channel_type)) {
+        conv->builtin_lost = TRUE;
+        conv->builtin_lost_frame = pinfo->num;
     }
 
-    subtree = add_spicemig_item(tvb, 0, len, tree, &item, conv, from_server);
-    proto_item_append_text(item, ", %s", val_to_str_const(phase, link_kind_vals, "Link"));
-    if (!handed && pinfo->num == conv->builtin_lost_frame)
+    subtree = proto_tree_add_subtree_format(view->tree, tvb, 0, len, ett_message, &item, "%s %s",
+                                            spicemig_channel_name(conv->channel_type), name);
+    if (!handed && conv->builtin_lost && pinfo->num == conv->builtin_lost_frame)
         expert_add_info(pinfo, item, &ei_builtin_lost);
     gen = proto_tree_add_uint(subtree, hf_link_kind, tvb, 0, 0, phase);
     proto_item_set_generated(gen);
@@ -446,43 +576,54 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     switch (phase) {
     case PHASE_CLIENT_LINK:
     case PHASE_SERVER_LINK:
-        proto_tree_add_item(subtree, hf_link_major, tvb, 4, 4, ENC_LITTLE_ENDIAN);
-        proto_tree_add_item(subtree, hf_link_minor, tvb, 8, 4, ENC_LITTLE_ENDIAN);
-        proto_tree_add_item(subtree, hf_link_size, tvb, 12, 4, ENC_LITTLE_ENDIAN);
+        if (!handed) {
+            proto_tree_add_item(subtree, hf_link_major, tvb, 4, 4, ENC_LITTLE_ENDIAN);
+            proto_tree_add_item(subtree, hf_link_minor, tvb, 8, 4, ENC_LITTLE_ENDIAN);
+            proto_tree_add_item(subtree, hf_link_size, tvb, 12, 4, ENC_LITTLE_ENDIAN);
+        }
         if (phase == PHASE_CLIENT_LINK) {
-            proto_tree_add_item(subtree, hf_link_connection_id, tvb, LINK_HEADER_LEN, 4, ENC_LITTLE_ENDIAN);
-            proto_tree_add_item(subtree, hf_channel_type, tvb, LINK_HEADER_LEN + 4, 1, ENC_NA);
-            proto_tree_add_item(subtree, hf_channel_id, tvb, LINK_HEADER_LEN + 5, 1, ENC_NA);
+            if (!handed) {
+                proto_tree_add_item(subtree, hf_link_connection_id, tvb, LINK_HEADER_LEN, 4, ENC_LITTLE_ENDIAN);
+                proto_tree_add_item(subtree, hf_channel_type, tvb, LINK_HEADER_LEN + 4, 1, ENC_NA);
+                proto_tree_add_item(subtree, hf_channel_id, tvb, LINK_HEADER_LEN + 5, 1, ENC_NA);
+            }
             if (len >= LINK_HEADER_LEN + LINK_MESS_LEN)
-                dissect_link_caps(tvb, subtree, conv, FALSE, LINK_HEADER_LEN + 6, LINK_HEADER_LEN, len);
-        } else {
-            proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN, 4, ENC_LITTLE_ENDIAN);
-            if (len >= LINK_HEADER_LEN + LINK_REPLY_LEN)
-                dissect_link_caps(tvb, subtree, conv, TRUE, LINK_HEADER_LEN + 4 + SPICE_TICKET_PUBKEY_BYTES,
+                dissect_link_caps(tvb, handed ? NULL : subtree, conv, FALSE, LINK_HEADER_LEN + 6,
                                   LINK_HEADER_LEN, len);
+        } else {
+            if (!handed)
+                proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN, 4, ENC_LITTLE_ENDIAN);
+            if (len >= LINK_HEADER_LEN + LINK_REPLY_LEN)
+                dissect_link_caps(tvb, handed ? NULL : subtree, conv, TRUE,
+                                  LINK_HEADER_LEN + 4 + SPICE_TICKET_PUBKEY_BYTES, LINK_HEADER_LEN, len);
             gen = proto_tree_add_boolean(subtree, hf_mini_header_negotiated, tvb, 0, 0, mini_header(conv));
             proto_item_set_generated(gen);
         }
         break;
     case PHASE_AUTH_SELECT:
-        proto_tree_add_item(subtree, hf_link_auth_mechanism, tvb, 0, 4, ENC_LITTLE_ENDIAN);
+        if (!handed)
+            proto_tree_add_item(subtree, hf_link_auth_mechanism, tvb, 0, 4, ENC_LITTLE_ENDIAN);
         break;
     case PHASE_TICKET:
-        proto_tree_add_item(subtree, hf_link_ticket, tvb, 0, TICKET_LEN, ENC_NA);
+        if (!handed)
+            proto_tree_add_item(subtree, hf_link_ticket, tvb, 0, TICKET_LEN, ENC_NA);
         break;
     default:
-        proto_tree_add_item(subtree, hf_link_result, tvb, 0, 4, ENC_LITTLE_ENDIAN);
+        if (!handed)
+            proto_tree_add_item(subtree, hf_link_result, tvb, 0, 4, ENC_LITTLE_ENDIAN);
         break;
     }
+    add_message_info(pinfo, view, conv, name, NULL, NULL);
 
     if (!PINFO_FD_VISITED(pinfo))
         record_link_message(conv, from_server, seq, len);
 }
 
-/* A data-phase message spicemig shows itself: the migration messages, and
- * any message the built-in dissector cannot be given. */
+/* A data-phase message spicemig shows itself: the migration messages, the
+ * messages the built-in gets wrong, and any message the built-in cannot be
+ * given. */
 static void
-dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemig_conv_t *conv,
+dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spicemig_conv_t *conv,
                     gboolean from_server, guint32 header_len, guint32 seq)
 {
     spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
@@ -490,26 +631,23 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemi
     guint32 size = tvb_reported_length(tvb) - header_len;
     const char *name = spicemig_message_name(&ctx, type);
     const char *summary = NULL;
-    proto_item *item, *type_item;
+    proto_item *item;
     proto_tree *subtree, *header_tree;
+    int type_offset = header_type_offset(header_len);
     tvbuff_t *body;
 
-    subtree = add_spicemig_item(tvb, 0, -1, tree, &item, conv, from_server);
-    proto_item_append_text(item, ", %s %s", spicemig_channel_name(conv->channel_type), name);
+    subtree = proto_tree_add_subtree_format(view->tree, tvb, 0, -1, ett_message, &item, "%s %s",
+                                            spicemig_channel_name(conv->channel_type), name);
     if (conv->mid_connection && from_server == conv->claim_from_server && seq == conv->claim_seq)
         expert_add_info(pinfo, item, &ei_mid_connection);
     header_tree = proto_tree_add_subtree(subtree, tvb, 0, header_len, ett_header, NULL,
                                          header_len == FULL_HEADER_LEN ? "Data header" : "Mini data header");
-    if (header_len == FULL_HEADER_LEN) {
+    if (header_len == FULL_HEADER_LEN)
         proto_tree_add_item(header_tree, hf_msg_serial, tvb, 0, 8, ENC_LITTLE_ENDIAN);
-        type_item = proto_tree_add_item(header_tree, hf_msg_type, tvb, 8, 2, ENC_LITTLE_ENDIAN);
-        proto_tree_add_item(header_tree, hf_msg_size, tvb, 10, 4, ENC_LITTLE_ENDIAN);
+    proto_tree_add_uint_format_value(header_tree, hf_msg_type, tvb, type_offset, 2, type, "%s (%u)", name, type);
+    proto_tree_add_item(header_tree, hf_msg_size, tvb, type_offset + 2, 4, ENC_LITTLE_ENDIAN);
+    if (header_len == FULL_HEADER_LEN)
         proto_tree_add_item(header_tree, hf_msg_sub_list, tvb, 14, 4, ENC_LITTLE_ENDIAN);
-    } else {
-        type_item = proto_tree_add_item(header_tree, hf_msg_type, tvb, 0, 2, ENC_LITTLE_ENDIAN);
-        proto_tree_add_item(header_tree, hf_msg_size, tvb, 2, 4, ENC_LITTLE_ENDIAN);
-    }
-    proto_item_append_text(type_item, " (%s)", name);
 
     body = tvb_new_subset_length(tvb, header_len, size);
     if ((from_server && type == SPICE_MSG_MIGRATE_DATA) || (!from_server && type == SPICE_MSGC_MIGRATE_DATA)) {
@@ -518,15 +656,12 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemi
             conv->channel_type = spicemig_migrate_data_channel(tvb_get_letohl(body, 0));
     } else if (spicemig_is_migration_message(&ctx, type)) {
         summary = spicemig_dissect_control(body, pinfo, subtree, &ctx, type);
+    } else if (spicemig_replaces_builtin(&ctx, type)) {
+        summary = spicemig_dissect_replacement(body, pinfo, subtree, &ctx, type);
     } else if (size > 0) {
         proto_tree_add_item(subtree, hf_msg_body, body, 0, size, ENC_NA);
     }
-
-    start_info_once(pinfo);
-    col_set_str(pinfo->cinfo, COL_PROTOCOL, "SpiceMig");
-    col_append_sep_fstr(pinfo->cinfo, COL_INFO, ", ", "%s %s%s%s", spicemig_channel_name(conv->channel_type),
-                        name, summary ? " " : "", summary ? summary : "");
-    col_set_fence(pinfo->cinfo, COL_INFO);
+    add_message_info(pinfo, view, conv, name, NULL, summary);
 }
 
 /* Plausible start of a data message for a direction we are not in sync with. */
@@ -560,6 +695,8 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
         spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
         guint64 msg_len;
         tvbuff_t *msg_tvb;
+        frame_view_t *view;
+        guint16 type;
 
         if (remaining < header_len) {
             pinfo->desegment_offset = offset;
@@ -573,16 +710,20 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
                 pinfo->desegment_len = (guint32)(msg_len - remaining);
                 return offset;
             }
-            proto_tree_add_expert_format(tree, pinfo, &ei_not_desegmented, tvb, offset, remaining,
+            proto_tree_add_expert_format(frame_view(tvb, pinfo, tree, conv, from_server)->tree, pinfo,
+                                         &ei_not_desegmented, tvb, offset, remaining,
                                          "Message of %" PRIu64 " bytes, only %u in this segment "
                                          "(TCP reassembly is off or impossible)", msg_len, remaining);
             return offset + remaining;
         }
         msg_tvb = tvb_new_subset_length(tvb, offset, (gint)msg_len);
-        if (spicemig_is_migration_message(&ctx, tvb_get_letohs(tvb, offset + type_offset))
-            || !hand_to_builtin(msg_tvb, pinfo, tree, data, conv, FALSE)) {
-            dissect_own_message(msg_tvb, pinfo, tree, conv, from_server, header_len, tvb_seq + (guint32)offset);
-        }
+        type = tvb_get_letohs(tvb, offset + type_offset);
+        view = frame_view(tvb, pinfo, tree, conv, from_server);
+        if (spicemig_is_migration_message(&ctx, type) || spicemig_replaces_builtin(&ctx, type)
+            || !hand_to_builtin(msg_tvb, pinfo, tree, data, conv, view, FALSE))
+            dissect_own_message(msg_tvb, pinfo, view, conv, from_server, header_len, tvb_seq + (guint32)offset);
+        else
+            add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, type), NULL, NULL);
         offset += (int)msg_len;
     }
     return offset;
@@ -596,6 +737,7 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
     conversation_t *conversation = find_or_create_conversation(pinfo);
     spicemig_conv_t *conv = (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig);
     gboolean from_server;
+    frame_view_t *view;
     int offset = 0;
 
     if (!conv || !tcpinfo)
@@ -612,9 +754,12 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             return dissect_data_messages(tvb, offset, tcpinfo->seq, pinfo, tree, data, conv, from_server);
 
         if (phase == PHASE_SASL) {
-            proto_tree_add_expert(tree, pinfo, &ei_sasl, tvb, offset, -1);
-            if (!hand_to_builtin(tvb_new_subset_remaining(tvb, offset), pinfo, tree, data, conv, FALSE))
-                proto_tree_add_item(tree, hf_undecoded, tvb, offset, -1, ENC_NA);
+            frame_view_t *view = frame_view(tvb, pinfo, tree, conv, from_server);
+
+            proto_tree_add_expert(view->tree, pinfo, &ei_sasl, tvb, offset, -1);
+            if (!hand_to_builtin(tvb_new_subset_remaining(tvb, offset), pinfo, tree, data, conv, view, FALSE))
+                proto_tree_add_item(view->tree, hf_undecoded, tvb, offset, -1, ENC_NA);
+            add_message_info(pinfo, view, conv, "SASL data", NULL, NULL);
             return tvb_reported_length(tvb);
         }
 
@@ -624,9 +769,9 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
                     start_data_phase(conv, from_server, seq);
                 return dissect_data_messages(tvb, offset, tcpinfo->seq, pinfo, tree, data, conv, from_server);
             }
-            start_info_once(pinfo);
-            col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", "Continuation of a message begun before the capture");
-            proto_tree_add_expert(tree, pinfo, &ei_unsynced, tvb, offset, -1);
+            view = frame_view(tvb, pinfo, tree, conv, from_server);
+            proto_tree_add_expert(view->tree, pinfo, &ei_unsynced, tvb, offset, -1);
+            add_message_info(pinfo, view, conv, "continuation of a message begun before the capture", NULL, NULL);
             return tvb_reported_length(tvb);
         }
 
@@ -638,8 +783,11 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         }
         len = link_message_len(tvb, offset, phase);
         if (len > LINK_HEADER_LEN + MAX_LINK_BODY) {
-            proto_tree_add_expert_format(tree, pinfo, &ei_link_size, tvb, offset, -1,
-                                         "Link message claims %u bytes; not SPICE framing", len);
+            view = frame_view(tvb, pinfo, tree, conv, from_server);
+            proto_tree_add_expert_format(view->tree, pinfo, &ei_link_size, tvb, offset, -1,
+                                         "Link message size %u is implausible: not SPICE framing", len);
+            spicemig_note_problem(pinfo, "link message size implausible");
+            add_message_info(pinfo, view, conv, val_to_str_const(phase, link_name_vals, "LINK"), NULL, NULL);
             return tvb_reported_length(tvb);
         }
         if (remaining < len) {
@@ -658,6 +806,13 @@ static int
 dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     int consumed = dissect_stream_messages(tvb, pinfo, tree, data);
+    frame_view_t *view = find_frame_view(pinfo);
+    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+    spicemig_conv_t *conv = conversation
+        ? (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig) : NULL;
+
+    if (view && conv)
+        show_frame_view(pinfo, view, conv, is_from_server(conv, pinfo));
 
     /* Asking TCP for more data counts as taking the whole segment. */
     return pinfo->desegment_len ? (int)tvb_captured_length(tvb) : consumed;
@@ -772,65 +927,54 @@ void
 spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
 {
     static hf_register_info hf[] = {
-        { &hf_direction, { "Direction", "spicemig.direction", FT_UINT8, BASE_DEC,
-            VALS(direction_vals), 0x0, NULL, HFILL } },
+        { &hf_direction, { "Direction", "spicemig.direction", FT_BOOLEAN, BASE_NONE,
+            TFS(&tfs_direction), 0x0, "Whether the frame goes from the server to the client (1) or back (0)", HFILL } },
         { &hf_channel_type, { "Channel type", "spicemig.channel.type", FT_UINT8, BASE_DEC,
-            VALS(spicemig_channel_type_vals), 0x0, NULL, HFILL } },
+            VALS(spicemig_channel_type_vals), 0x0, "Type of the connection's SPICE channel, from its link message", HFILL } },
         { &hf_channel_id, { "Channel id", "spicemig.channel.id", FT_UINT8, BASE_DEC,
-            NULL, 0x0, NULL, HFILL } },
-        { &hf_msg_serial, { "Serial", "spicemig.msg.serial", FT_UINT64, BASE_DEC,
-            NULL, 0x0, NULL, HFILL } },
+            NULL, 0x0, "Id of the connection's SPICE channel among those of its type", HFILL } },
+        { &hf_msg_serial, { "Message serial number", "spicemig.msg.serial", FT_UINT64, BASE_DEC,
+            NULL, 0x0, "Serial number in the full data header (no mini header carries one)", HFILL } },
         { &hf_msg_type, { "Message type", "spicemig.msg.type", FT_UINT16, BASE_DEC,
-            NULL, 0x0, NULL, HFILL } },
-        { &hf_msg_size, { "Message size", "spicemig.msg.size", FT_UINT32, BASE_DEC,
-            NULL, 0x0, "Body size, without the header", HFILL } },
-        { &hf_msg_sub_list, { "Sub-message list", "spicemig.msg.sub_list", FT_UINT32, BASE_DEC,
-            NULL, 0x0, NULL, HFILL } },
-        { &hf_msg_body, { "Body", "spicemig.msg.body", FT_BYTES, BASE_NONE,
-            NULL, 0x0, NULL, HFILL } },
+            NULL, 0x0, "Type of a message spicemig decodes itself; names depend on channel and direction", HFILL } },
+        { &hf_msg_size, { "Message size", "spicemig.msg.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+            &units_byte_bytes, 0x0, "Body size, without the header", HFILL } },
+        { &hf_msg_sub_list, { "Sub-message list offset", "spicemig.msg.sub_list", FT_UINT32, BASE_DEC,
+            NULL, 0x0, "Offset of the sub-message list in the full data header, 0 for none", HFILL } },
+        { &hf_msg_body, { "Message body", "spicemig.msg.body", FT_BYTES, BASE_NONE,
+            NULL, 0x0, "Body of a message spicemig names but does not decode further", HFILL } },
         { &hf_link_kind, { "Link phase", "spicemig.link.kind", FT_UINT8, BASE_DEC,
-            VALS(link_kind_vals), 0x0, NULL, HFILL } },
-        { &hf_link_major, { "Major version", "spicemig.link.major", FT_UINT32, BASE_DEC,
-            NULL, 0x0, NULL, HFILL } },
-        { &hf_link_minor, { "Minor version", "spicemig.link.minor", FT_UINT32, BASE_DEC,
-            NULL, 0x0, NULL, HFILL } },
-        { &hf_link_size, { "Size", "spicemig.link.size", FT_UINT32, BASE_DEC,
-            NULL, 0x0, NULL, HFILL } },
+            VALS(link_kind_vals), 0x0, "Which message of the link phase (before the data messages) this is", HFILL } },
+        { &hf_link_major, { "Link major version", "spicemig.link.major", FT_UINT32, BASE_DEC,
+            NULL, 0x0, "SPICE protocol major version in the link header", HFILL } },
+        { &hf_link_minor, { "Link minor version", "spicemig.link.minor", FT_UINT32, BASE_DEC,
+            NULL, 0x0, "SPICE protocol minor version in the link header", HFILL } },
+        { &hf_link_size, { "Link message size", "spicemig.link.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+            &units_byte_bytes, 0x0, "Size of the link message after its 16-byte header", HFILL } },
         { &hf_link_connection_id, { "Connection id", "spicemig.link.connection_id", FT_UINT32, BASE_HEX,
-            NULL, 0x0, NULL, HFILL } },
-        { &hf_link_error, { "Error", "spicemig.link.error", FT_UINT32, BASE_DEC,
-            VALS(spicemig_link_err_vals), 0x0, NULL, HFILL } },
-        { &hf_link_common_caps, { "Common capabilities", "spicemig.link.common_caps", FT_UINT32, BASE_HEX,
-            NULL, 0x0, NULL, HFILL } },
-        { &hf_link_caps_auth_selection, { "Auth selection", "spicemig.link.common_caps.auth_selection",
-            FT_BOOLEAN, 32, NULL, 1u << SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION, NULL, HFILL } },
-        { &hf_link_caps_auth_spice, { "SPICE ticket auth", "spicemig.link.common_caps.auth_spice",
-            FT_BOOLEAN, 32, NULL, 1u << SPICE_COMMON_CAP_AUTH_SPICE, NULL, HFILL } },
-        { &hf_link_caps_auth_sasl, { "SASL auth", "spicemig.link.common_caps.auth_sasl",
-            FT_BOOLEAN, 32, NULL, 1u << SPICE_COMMON_CAP_AUTH_SASL, NULL, HFILL } },
-        { &hf_link_caps_mini_header, { "Mini header", "spicemig.link.common_caps.mini_header",
-            FT_BOOLEAN, 32, NULL, 1u << SPICE_COMMON_CAP_MINI_HEADER, NULL, HFILL } },
-        { &hf_link_channel_caps, { "Channel capabilities", "spicemig.link.channel_caps", FT_UINT32, BASE_HEX,
-            NULL, 0x0, NULL, HFILL } },
+            NULL, 0x0, "Session the client links this channel to: 0 for a new session, else the session id", HFILL } },
+        { &hf_link_error, { "Link reply error", "spicemig.link.error", FT_UINT32, BASE_DEC,
+            VALS(spicemig_link_err_vals), 0x0, "The server's answer to the client's link message", HFILL } },
         { &hf_link_auth_mechanism, { "Auth mechanism", "spicemig.link.auth_mechanism", FT_UINT32, BASE_DEC,
-            VALS(auth_mechanism_vals), 0x0, NULL, HFILL } },
+            VALS(auth_mechanism_vals), 0x0, "Authentication mechanism the client selected", HFILL } },
         { &hf_link_ticket, { "Encrypted ticket", "spicemig.link.ticket", FT_BYTES, BASE_NONE,
-            NULL, 0x0, NULL, HFILL } },
+            NULL, 0x0, "The client's password, RSA-encrypted with the server's public key", HFILL } },
         { &hf_link_result, { "Link result", "spicemig.link.result", FT_UINT32, BASE_DEC,
-            VALS(spicemig_link_err_vals), 0x0, NULL, HFILL } },
+            VALS(spicemig_link_err_vals), 0x0, "The server's verdict on the authentication", HFILL } },
         { &hf_mini_header_negotiated, { "Mini header in use", "spicemig.link.mini_header", FT_BOOLEAN, BASE_NONE,
-            NULL, 0x0, "Both link messages offer SPICE_COMMON_CAP_MINI_HEADER", HFILL } },
+            TFS(&tfs_yes_no), 0x0, "Whether both link messages offer SPICE_COMMON_CAP_MINI_HEADER, so that every data "
+            "message has the 6-byte header", HFILL } },
         { &hf_undecoded, { "Undecoded data", "spicemig.undecoded", FT_BYTES, BASE_NONE,
-            NULL, 0x0, NULL, HFILL } },
+            NULL, 0x0, "Bytes neither spicemig nor the built-in SPICE dissector could decode", HFILL } },
     };
-    static gint *ett[] = { &ett_spicemig, &ett_header, &ett_common_caps };
+    static gint *ett[] = { &ett_spicemig, &ett_header, &ett_message };
     static ei_register_info ei[] = {
         { &ei_mid_connection, { "spicemig.mid_connection", PI_SEQUENCE, PI_NOTE,
             "Capture starts mid-connection: header format, direction and channel inferred from a migration message", EXPFILL } },
         { &ei_unsynced, { "spicemig.unsynced", PI_SEQUENCE, PI_NOTE,
             "Not at a message boundary yet (capture started mid-connection)", EXPFILL } },
         { &ei_link_size, { "spicemig.link.bad_size", PI_PROTOCOL, PI_ERROR,
-            "Link message size implausible", EXPFILL } },
+            "Link message size implausible: not SPICE framing", EXPFILL } },
         { &ei_sasl, { "spicemig.sasl", PI_DECRYPTION, PI_NOTE,
             "SASL authentication: the rest of this direction is SASL framed and not decoded by spicemig", EXPFILL } },
         { &ei_builtin_lost, { "spicemig.builtin_lost", PI_PROTOCOL, PI_NOTE,
@@ -850,6 +994,8 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
         "other connection to the VNC dissector unchanged.",
         &pref_take_vnc_ports);
 
+    builtin_table = register_dissector_table("spicemig.builtin", "Built-in SPICE dissector (internal)", proto,
+                                             FT_UINT8, BASE_DEC);
     spicemig_handle = register_dissector("spicemig", dissect_spicemig_decode_as, proto);
     spicemig_vnc_ports_handle = create_dissector_handle(dissect_spicemig_vnc_ports, proto);
 }
@@ -885,6 +1031,9 @@ spicemig_handoff_stream(void)
                            proto_spicemig, HEURISTIC_ENABLE);
         dissector_add_for_decode_as("tcp.port", spicemig_handle);
         builtin_spice_handle = dissector_table_get_dissector_handle(tcp_port, "Spice");
+        if (builtin_spice_handle)
+            dissector_add_uint("spicemig.builtin", BUILTIN_TABLE_KEY, builtin_spice_handle);
+        proto_builtin_spice = proto_get_id_by_filter_name("spice");
         vnc_handle = dissector_table_get_dissector_handle(tcp_port, "VNC");
         register_init_routine(apply_vnc_port_takeover);
         initialized = TRUE;

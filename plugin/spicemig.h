@@ -95,11 +95,31 @@ gboolean spicemig_is_migration_message(const spicemig_msg_ctx_t *ctx, guint16 ty
  * holds exactly the body. Returns a short Info summary or NULL. */
 const char *spicemig_dissect_control(tvbuff_t *body, packet_info *pinfo, proto_tree *tree,
                                      const spicemig_msg_ctx_t *ctx, guint16 type);
+/* WAIT_FOR_CHANNELS' body layout {wait_count u8, WaitForChannel list}, which
+ * display's INVAL_ALL_PIXMAPS shares. Returns the Info summary. */
+const char *spicemig_dissect_wait_list(spicemig_body_t *body, proto_tree *tree, const char *name);
 /* Names of SPICE_LINK_ERR_* (link results, DISCONNECTING reasons). */
 extern const value_string spicemig_link_err_vals[];
 
-/* ---- spicemig-stream.c: SPICE stream framing ---- */
+/* ---- spicemig-replacements.c: messages the built-in SPICE dissector gets
+ * wrong on real captures, decoded by spicemig instead ---- */
+void spicemig_register_replacements(int proto);
+gboolean spicemig_replaces_builtin(const spicemig_msg_ctx_t *ctx, guint16 type);
+/* `body` holds exactly the body. Returns a short Info summary or NULL. */
+const char *spicemig_dissect_replacement(tvbuff_t *body, packet_info *pinfo, proto_tree *tree,
+                                         const spicemig_msg_ctx_t *ctx, guint16 type);
+
+/* ---- spicemig-caps.c: link capability words ---- */
+void spicemig_register_caps(int proto);
+/* The common and channel capability words of a link message, at `caps_start`. */
+void spicemig_add_link_caps(proto_tree *tree, tvbuff_t *tvb, int caps_start, guint32 num_common,
+                            guint32 num_channel, guint8 channel_type);
+
+/* ---- spicemig-stream.c: SPICE stream framing and the frame's view ---- */
 void spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs_module);
 void spicemig_handoff_stream(void);
+/* Names the first error-level problem of the message being decoded in its
+ * Info column entry, as " [problem]": short, in the tree labels' words. */
+void spicemig_note_problem(packet_info *pinfo, const char *problem);
 
 #endif /* SPICEMIG_H */
