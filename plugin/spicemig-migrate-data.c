@@ -103,6 +103,7 @@ static int hf_main_partial_msg_data = -1;
 static gint ett_pixmap_cache = -1;
 static gint ett_glz_dict = -1;
 static gint ett_surfaces = -1;
+static gint ett_surfaces_layout = -1;
 static gint ett_surface = -1;
 static gint ett_char_device = -1;
 static gint ett_agent2client = -1;
@@ -321,6 +322,18 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
                               char_device_summary(body->pinfo, &agent), partial_len);
 }
 
+/* How one surfaces-list layout fits the `room` the body leaves for it. */
+static void
+add_layout_line(spicemig_body_t *body, proto_tree *tree, const char *layout, guint32 count,
+                guint32 entry_size, guint64 list_len, guint32 room)
+{
+    proto_tree_add_subtree_format(tree, body->tvb, 0, 0, ett_surfaces_layout, NULL, "%s: %u x %u bytes, %s",
+                                  layout, count, entry_size,
+                                  list_len == room ? "ends exactly at the end of the body"
+                                  : list_len < room ? "ends before the end of the body"
+                                  : "runs past the end of the body");
+}
+
 /* Whether the surfaces list at `list_offset` holds lossy entries: the
  * preference says so, or the layout that ends exactly at the end of the
  * body. Adds the generated spicemig.display.surfaces.lossy saying why. */
@@ -336,6 +349,7 @@ surfaces_are_lossy(spicemig_body_t *body, proto_tree *tree, guint32 list_offset,
     gboolean lossy = FALSE;
     gboolean ambiguous = FALSE;
     proto_item *item;
+    proto_tree *layout_tree;
 
     /* Both layouts are named every time: which one applies is the
      * destination server's JPEG setting, which the body does not carry. */
@@ -347,14 +361,9 @@ surfaces_are_lossy(spicemig_body_t *body, proto_tree *tree, guint32 list_offset,
         why = "ambiguous: an empty list looks the same in both layouts; read as lossless";
     } else if (room == lossless_len || room == lossy_len) {
         lossy = room == lossy_len;
-        why = wmem_strdup_printf(body->pinfo->pool,
-                                 "inferred: %u %s x %u bytes (%s) runs exactly to the end of the body, "
-                                 "%u x %u bytes (%s) would not",
-                                 count, surfaces,
-                                 (guint)(lossy ? sizeof(spicemig_md_surface_lossy_t) : sizeof(spicemig_md_surface_lossless_t)),
-                                 lossy ? "lossy {id, lossy_rect}" : "lossless {id}", count,
-                                 (guint)(lossy ? sizeof(spicemig_md_surface_lossless_t) : sizeof(spicemig_md_surface_lossy_t)),
-                                 lossy ? "lossless {id}" : "lossy {id, lossy_rect}");
+        why = wmem_strdup_printf(body->pinfo->pool, "inferred: %u %s x %u bytes runs exactly to the end of the body",
+                                 count, surfaces, (guint)(lossy ? sizeof(spicemig_md_surface_lossy_t)
+                                                                : sizeof(spicemig_md_surface_lossless_t)));
     } else if (lossless_len < room) {
         ambiguous = TRUE;
         why = wmem_strdup_printf(body->pinfo->pool,
@@ -369,9 +378,17 @@ surfaces_are_lossy(spicemig_body_t *body, proto_tree *tree, guint32 list_offset,
     item = proto_tree_add_boolean_format_value(tree, hf_display_surfaces_lossy, NULL, 0, 0, lossy,
                                                "%s (%s)", tfs_get_string(lossy, &tfs_yes_no), why);
     proto_item_set_generated(item);
-    proto_item_append_text(item, "; the destination's JPEG setting decides the layout "
-                           "(jpeg-wan-compression: lossy when it may send JPEG), "
-                           "the spicemig.surfaces_layout preference forces one");
+    /* Both layouts, and what decides between them, whatever was chosen. */
+    layout_tree = proto_item_add_subtree(item, ett_surfaces_layout);
+    add_layout_line(body, layout_tree, "Lossless layout {id}", count,
+                    sizeof(spicemig_md_surface_lossless_t), lossless_len, room);
+    add_layout_line(body, layout_tree, "Lossy layout {id, lossy_rect}", count,
+                    sizeof(spicemig_md_surface_lossy_t), lossy_len, room);
+    proto_tree_add_subtree(layout_tree, body->tvb, 0, 0, ett_surfaces_layout, NULL,
+                           "The destination server's JPEG setting decides: lossy when it may send JPEG "
+                           "(jpeg-wan-compression)");
+    proto_tree_add_subtree(layout_tree, body->tvb, 0, 0, ett_surfaces_layout, NULL,
+                           "The spicemig.surfaces_layout preference forces one layout");
     if (ambiguous)
         expert_add_info_format(body->pinfo, item, &ei_surfaces_layout_ambiguous,
                                "Cannot tell lossless from lossy surfaces (%s); set the Surfaces list layout preference to choose",
@@ -507,7 +524,7 @@ dissect_inputs(spicemig_body_t *body, proto_tree *tree)
 
     spicemig_add_fixed_field(body, tree, hf_inputs_motion_count,
                              BODY_FIELD(spicemig_md_inputs_t, motion_count), NULL, &motion_count);
-    return wmem_strdup_printf(body->pinfo->pool, "motion_count %u", motion_count);
+    return wmem_strdup_printf(body->pinfo->pool, "motion count %u", motion_count);
 }
 
 /* SCMD: the smartcard device, and the partial message read from it. */
@@ -847,6 +864,7 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
         &ett_pixmap_cache,
         &ett_glz_dict,
         &ett_surfaces,
+        &ett_surfaces_layout,
         &ett_surface,
         &ett_char_device,
         &ett_agent2client,
@@ -888,7 +906,8 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
     prefs_register_enum_preference(prefs_module, "surfaces_layout", "Surfaces list layout",
                                    "How to read the display migrate data's list of surfaces at the client: "
                                    "nothing in the body says whether its entries are lossless {id} or "
-                                   "lossy {id, lossy_rect}. Infer picks the layout that ends exactly at the "
-                                   "end of the body.",
+                                   "lossy {id, lossy_rect}: the destination server picks the layout by its own JPEG "
+                                   "setting (lossy when it may send JPEG, e.g. jpeg-wan-compression=always). "
+                                   "Infer picks the layout that ends exactly at the end of the body.",
                                    &surfaces_layout_pref, surfaces_layout_vals, FALSE);
 }
