@@ -33,6 +33,7 @@ proto_register_spicemig(void)
     spicemig_register_control(proto_spicemig, expert);
     spicemig_register_migrate_data(proto_spicemig, expert, prefs_module);
     spicemig_register_pointer(proto_spicemig, expert);
+    spicemig_register_analysis(proto_spicemig, expert);
 }
 
 void

@@ -74,6 +74,7 @@ typedef struct {
     gboolean     builtin_lost;     /* a link message could not be handed over ... */
     guint32      builtin_lost_frame; /* ... in this frame: nothing after it is */
     gboolean     builtin_called;   /* the built-in has made itself the conversation's dissector */
+    spicemig_analysis_conn_t *analysis; /* sessions and migrations across connections */
 } spicemig_conv_t;
 
 /* Per frame, packet scope only: what the built-in dissector has been given in
@@ -319,6 +320,7 @@ add_spicemig_item(tvbuff_t *tvb, int offset, int len, proto_tree *tree, proto_it
         gen = proto_tree_add_uint(subtree, hf_channel_id, tvb, 0, 0, conv->channel_id);
         proto_item_set_generated(gen);
     }
+    spicemig_analysis_connection_items(subtree, tvb, conv->analysis);
     return subtree;
 }
 
@@ -412,6 +414,7 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
         case PHASE_CLIENT_LINK:
             conv->channel_type = spicemig_tvb_get_u8(tvb, LINK_HEADER_LEN + 4);
             conv->channel_id = spicemig_tvb_get_u8(tvb, LINK_HEADER_LEN + 5);
+            spicemig_analysis_link(&conv->analysis, pinfo, tvb_get_letohl(tvb, LINK_HEADER_LEN), conv->channel_type, conv->channel_id, &conv->server_addr, conv->server_port);
             break;
         case PHASE_AUTH_SELECT:
             conv->auth_mechanism = tvb_get_letohl(tvb, 0);
@@ -489,7 +492,7 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemi
     guint16 type = tvb_get_letohs(tvb, header_type_offset(header_len));
     guint32 size = tvb_reported_length(tvb) - header_len;
     const char *name = spicemig_message_name(&ctx, type);
-    const char *summary = NULL;
+    const char *summary = NULL, *hop;
     proto_item *item, *type_item;
     proto_tree *subtree, *header_tree;
     tvbuff_t *body;
@@ -522,10 +525,11 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemi
         proto_tree_add_item(subtree, hf_msg_body, body, 0, size, ENC_NA);
     }
 
+    hop = spicemig_analysis_migration_message(&conv->analysis, body, pinfo, subtree, &ctx, type, &conv->server_addr, conv->server_port);
     start_info_once(pinfo);
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "SpiceMig");
-    col_append_sep_fstr(pinfo->cinfo, COL_INFO, ", ", "%s %s%s%s", spicemig_channel_name(conv->channel_type),
-                        name, summary ? " " : "", summary ? summary : "");
+    col_append_sep_fstr(pinfo->cinfo, COL_INFO, ", ", "%s %s%s%s%s%s", spicemig_channel_name(conv->channel_type),
+                        name, hop ? " " : "", hop ? hop : "", summary ? " " : "", summary ? summary : "");
     col_set_fence(pinfo->cinfo, COL_INFO);
 }
 
@@ -579,6 +583,7 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
             return offset + remaining;
         }
         msg_tvb = tvb_new_subset_length(tvb, offset, (gint)msg_len);
+        spicemig_analysis_data_message(conv->analysis, msg_tvb, pinfo, tree, &ctx, tvb_get_letohs(tvb, offset + type_offset), header_len);
         if (spicemig_is_migration_message(&ctx, tvb_get_letohs(tvb, offset + type_offset))
             || !hand_to_builtin(msg_tvb, pinfo, tree, data, conv, FALSE)) {
             dissect_own_message(msg_tvb, pinfo, tree, conv, from_server, header_len, tvb_seq + (guint32)offset);

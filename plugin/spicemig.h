@@ -98,6 +98,31 @@ const char *spicemig_dissect_control(tvbuff_t *body, packet_info *pinfo, proto_t
 /* Names of SPICE_LINK_ERR_* (link results, DISCONNECTING reasons). */
 extern const value_string spicemig_link_err_vals[];
 
+/* ---- spicemig-analysis.c: sessions, roles, migrations and forwarding
+ * across connections. State per connection (one pointer in the stream's
+ * conversation data), session and migration, recorded on the first pass. ---- */
+typedef struct spicemig_analysis_conn spicemig_analysis_conn_t;
+typedef struct spicemig_migration spicemig_migration_t;
+void spicemig_register_analysis(int proto, expert_module_t *expert);
+/* The client's link message (first pass): creates *analysis. */
+void spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, guint32 connection_id,
+                            guint8 channel_type, guint8 channel_id, const address *server_addr,
+                            guint32 server_port);
+/* Every data message handed to the built-in dissector: an O(1) check of
+ * channel and type before any work (MAIN_INIT, drawing, DISPLAY_INIT). */
+void spicemig_analysis_data_message(spicemig_analysis_conn_t *analysis, tvbuff_t *msg_tvb, packet_info *pinfo,
+                                    proto_tree *tree, const spicemig_msg_ctx_t *ctx, guint16 type,
+                                    guint32 header_len);
+/* A message spicemig decodes itself, `body` its body and `tree` its subtree:
+ * adds the migration's generated items; returns the hop of a migrate-data
+ * body for the Info column ("source→client", "client→destination") or NULL. */
+const char *spicemig_analysis_migration_message(spicemig_analysis_conn_t **analysis, tvbuff_t *body,
+                                                packet_info *pinfo, proto_tree *tree,
+                                                const spicemig_msg_ctx_t *ctx, guint16 type,
+                                                const address *server_addr, guint32 server_port);
+/* spicemig.session_id and spicemig.role of the connection. */
+void spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, const spicemig_analysis_conn_t *analysis);
+
 /* ---- spicemig-stream.c: SPICE stream framing ---- */
 void spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs_module);
 void spicemig_handoff_stream(void);

@@ -139,7 +139,7 @@ class CoalescedLinkPhase(unittest.TestCase):
         self.assertEqual(column(cap, "frame.number >= 7 && tcp.len > 0", "_ws.col.Info"),
                          ["Link result", "Display PING", "Display PONG",
                           "Display MIGRATE flags NEED_FLUSH|NEED_DATA_TRANSFER", "Display MIGRATE_FLUSH_MARK",
-                          "Display MIGRATE_DATA DCMD v1: 1 surface, GLZ window 6290432"])
+                          "Display MIGRATE_DATA source\u2192client DCMD v1: 1 surface, GLZ window 6290432"])
 
 
 class Sasl(unittest.TestCase):
