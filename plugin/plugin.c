@@ -8,6 +8,7 @@
 
 #include <wireshark.h>
 #include <epan/proto.h>
+#include <epan/tap.h>
 
 #include "spicemig.h"
 
@@ -40,8 +41,11 @@ void
 plugin_register(void)
 {
     static proto_plugin plug;
+    static tap_plugin stats;
 
     plug.register_protoinfo = proto_register_spicemig;
     plug.register_handoff = spicemig_handoff_stream;
     proto_register_plugin(&plug);
+    stats.register_tap_listener = spicemig_register_stats;
+    tap_register_plugin(&stats);
 }

@@ -131,6 +131,8 @@ static int hf_time_display_gap = -1;
 
 static gint ett_migration = -1;
 
+static int spicemig_tap = -1;
+
 static expert_field ei_forward_modified = EI_INIT;
 static expert_field ei_forward_missing = EI_INIT;
 static expert_field ei_forward_unmatched = EI_INIT;
@@ -726,52 +728,94 @@ record_control(spicemig_migration_t *migration, spicemig_analysis_conn_t *conn, 
 /* ---- what a message shows ---- */
 
 static void
-add_time(proto_tree *tree, tvbuff_t *tvb, int hf, const nstime_t *from, const nstime_t *to)
+add_time(proto_tree *tree, tvbuff_t *tvb, int hf, const nstime_t *delta)
 {
-    nstime_t delta;
-    proto_item *item;
+    proto_item *item = proto_tree_add_time(tree, hf, tvb, 0, 0, delta);
 
-    nstime_delta(&delta, to, from);
-    item = proto_tree_add_time(tree, hf, tvb, 0, 0, &delta);
     proto_item_set_generated(item);
+}
+
+static gboolean
+interval(nstime_t *delta, guint32 from_frame, const nstime_t *from, guint32 to_frame, const nstime_t *to)
+{
+    if (!from_frame || !to_frame)
+        return FALSE;
+    nstime_delta(delta, to, from);
+    return TRUE;
+}
+
+static void
+count_missing_body(gpointer key _U_, gpointer value, gpointer user_data)
+{
+    const forward_t *forward = (const forward_t *)value;
+    spicemig_migration_info_t *info = (spicemig_migration_info_t *)user_data;
+
+    if (forward->src_frame && !forward->dst_frame)
+        info->bodies_missing++;
+}
+
+void
+spicemig_migration_get_info(const spicemig_migration_t *migration, wmem_allocator_t *scope,
+                            spicemig_migration_info_t *info)
+{
+    const spicemig_analysis_conn_t *src_display = migration->src_display;
+
+    memset(info, 0, sizeof(*info));
+    info->id = migration->id;
+    info->kind = migration_kind(migration);
+    info->source = migration->src_known ? endpoint_text(scope, &migration->src) : NULL;
+    info->destination = migration->dst.addr.type != AT_NONE ? endpoint_text(scope, &migration->dst) : NULL;
+    info->begin_frame = migration->begin_frame;
+    info->begin_to_migrate_known = migration->begin_frame != migration->migrate_frame
+        && interval(&info->begin_to_migrate, migration->begin_frame, &migration->begin_time,
+                    migration->migrate_frame, &migration->migrate_time);
+    info->migrate_to_forwarded_known = interval(&info->migrate_to_forwarded, migration->migrate_frame,
+                                                &migration->migrate_time, migration->last_forward_frame,
+                                                &migration->last_forward_time);
+    info->display_gap_known = src_display
+        && interval(&info->display_gap, src_display->last_drawing_frame, &src_display->last_drawing_time,
+                    migration->first_dst_drawing_frame, &migration->first_dst_drawing_time);
+    info->bodies_sent = migration->bodies_sent;
+    info->bodies_forwarded = migration->bodies_forwarded;
+    info->bodies_modified = migration->bodies_modified;
+    info->bodies_unmatched = migration->bodies_unmatched;
+    /* Only a destination in the capture can miss a body. */
+    if (migration->dst_known)
+        wmem_map_foreach(migration->forwards, count_missing_body, info);
 }
 
 static void
 add_migration_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const spicemig_migration_t *migration)
 {
-    const char *kind = migration_kind(migration);
+    spicemig_migration_info_t info;
     proto_tree *subtree;
     proto_item *item;
 
-    item = proto_tree_add_uint(tree, hf_migration_id, tvb, 0, 0, migration->id);
+    spicemig_migration_get_info(migration, pinfo->pool, &info);
+    item = proto_tree_add_uint(tree, hf_migration_id, tvb, 0, 0, info.id);
     proto_item_set_generated(item);
-    proto_item_append_text(item, " (%s)", kind);
+    proto_item_append_text(item, " (%s)", info.kind);
     subtree = proto_item_add_subtree(item, ett_migration);
-    item = proto_tree_add_string(subtree, hf_migration_kind, tvb, 0, 0, kind);
+    item = proto_tree_add_string(subtree, hf_migration_kind, tvb, 0, 0, info.kind);
     proto_item_set_generated(item);
-    if (migration->begin_frame != pinfo->num) {
-        item = proto_tree_add_uint(subtree, hf_migration_begin, tvb, 0, 0, migration->begin_frame);
+    if (info.begin_frame != pinfo->num) {
+        item = proto_tree_add_uint(subtree, hf_migration_begin, tvb, 0, 0, info.begin_frame);
         proto_item_set_generated(item);
     }
-    if (migration->src_known) {
-        item = proto_tree_add_string(subtree, hf_migration_source, tvb, 0, 0,
-                                     endpoint_text(pinfo->pool, &migration->src));
+    if (info.source) {
+        item = proto_tree_add_string(subtree, hf_migration_source, tvb, 0, 0, info.source);
         proto_item_set_generated(item);
     }
-    if (migration->dst.addr.type != AT_NONE) {
-        item = proto_tree_add_string(subtree, hf_migration_destination, tvb, 0, 0,
-                                     endpoint_text(pinfo->pool, &migration->dst));
+    if (info.destination) {
+        item = proto_tree_add_string(subtree, hf_migration_destination, tvb, 0, 0, info.destination);
         proto_item_set_generated(item);
     }
-    if (migration->migrate_frame && migration->begin_frame != migration->migrate_frame)
-        add_time(subtree, tvb, hf_time_begin_to_migrate, &migration->begin_time, &migration->migrate_time);
-    if (migration->migrate_frame && migration->last_forward_frame)
-        add_time(subtree, tvb, hf_time_migrate_to_forwarded, &migration->migrate_time,
-                 &migration->last_forward_time);
-    if (migration->src_display && migration->src_display->last_drawing_frame
-        && migration->first_dst_drawing_frame)
-        add_time(subtree, tvb, hf_time_display_gap, &migration->src_display->last_drawing_time,
-                 &migration->first_dst_drawing_time);
+    if (info.begin_to_migrate_known)
+        add_time(subtree, tvb, hf_time_begin_to_migrate, &info.begin_to_migrate);
+    if (info.migrate_to_forwarded_known)
+        add_time(subtree, tvb, hf_time_migrate_to_forwarded, &info.migrate_to_forwarded);
+    if (info.display_gap_known)
+        add_time(subtree, tvb, hf_time_display_gap, &info.display_gap);
 }
 
 static void
@@ -806,6 +850,19 @@ add_forward_items(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const sp
                                "Forwarded body differs from the source's (frame %u) from offset %u on: %s",
                                forward->src_frame, forward->first_difference,
                                body_field_at(forward->magic, forward->first_difference));
+}
+
+static void
+queue_tap(packet_info *pinfo, const spicemig_migration_t *migration, tvbuff_t *body, const char *hop)
+{
+    spicemig_tap_t *record = wmem_new0(pinfo->pool, spicemig_tap_t);
+
+    record->migration = migration;
+    if (body && tvb_captured_length(body) >= 4) {
+        record->magic = (const char *)tvb_format_text(pinfo->pool, body, 0, 4);
+        record->hop = hop;
+    }
+    tap_queue_packet(spicemig_tap, pinfo, record);
 }
 
 const char *
@@ -857,10 +914,13 @@ spicemig_analysis_migration_message(spicemig_analysis_conn_t **analysis, tvbuff_
         if (body_message && (forward || (forward = find_forward(migration, channel_type, ctx->channel_id))))
             add_forward_items(tree, body, pinfo, migration, forward, ctx->from_server);
     }
-    if (!body_message)
-        return NULL;
-    hop = ctx->from_server ? HOP_SOURCE_TO_CLIENT : HOP_CLIENT_TO_DESTINATION;
-    proto_item_set_generated(proto_tree_add_string(tree, hf_hop, body, 0, 0, hop));
+    hop = NULL;
+    if (body_message) {
+        hop = ctx->from_server ? HOP_SOURCE_TO_CLIENT : HOP_CLIENT_TO_DESTINATION;
+        proto_item_set_generated(proto_tree_add_string(tree, hf_hop, body, 0, 0, hop));
+    }
+    if (have_tap_listener(spicemig_tap))
+        queue_tap(pinfo, migration, body_message ? body : NULL, hop);
     return hop;
 }
 
@@ -931,4 +991,5 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
 
     sessions = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
     register_init_routine(analysis_init);
+    spicemig_tap = register_tap("spicemig");
 }

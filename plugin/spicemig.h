@@ -120,8 +120,30 @@ const char *spicemig_analysis_migration_message(spicemig_analysis_conn_t **analy
                                                 packet_info *pinfo, proto_tree *tree,
                                                 const spicemig_msg_ctx_t *ctx, guint16 type,
                                                 const address *server_addr, guint32 server_port);
+/* What the "spicemig" tap gets for each migration message. */
+typedef struct {
+    const spicemig_migration_t *migration;  /* NULL outside any migration */
+    const char *magic;                      /* a migrate-data body's magic, else NULL */
+    const char *hop;                        /* ... and its hop */
+} spicemig_tap_t;
+/* A migration as the statistics show it; strings in `scope`. */
+typedef struct {
+    guint32     id;
+    const char *kind;         /* "seamless", "semi-seamless", "switch-host", "cancelled", "refused" */
+    const char *source;       /* "address:port", NULL when not in the capture */
+    const char *destination;
+    guint32     begin_frame;
+    gboolean    begin_to_migrate_known, migrate_to_forwarded_known, display_gap_known;
+    nstime_t    begin_to_migrate, migrate_to_forwarded, display_gap;
+    guint32     bodies_sent, bodies_forwarded, bodies_missing, bodies_modified, bodies_unmatched;
+} spicemig_migration_info_t;
+void spicemig_migration_get_info(const spicemig_migration_t *migration, wmem_allocator_t *scope,
+                                 spicemig_migration_info_t *info);
 /* spicemig.session_id and spicemig.role of the connection. */
 void spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, const spicemig_analysis_conn_t *analysis);
+
+/* ---- spicemig-stats.c: -z spicemig,tree and -z spicemig,migrations ---- */
+void spicemig_register_stats(void);
 
 /* ---- spicemig-stream.c: SPICE stream framing ---- */
 void spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs_module);

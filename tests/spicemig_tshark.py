@@ -5,6 +5,7 @@ import collections
 import functools
 import json
 import os
+import re
 import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -114,3 +115,22 @@ def experts(capture_name):
     walk(json.loads(text))
     return found
 
+
+
+def stats_tree_rows(text):
+    """The rows of a `-z NAME,tree` report as (depth, item, count): the
+    columns after the count and their widths differ between versions."""
+    rows = []
+    in_rows = False
+    for line in text.splitlines():
+        if line.startswith("Topic / Item"):
+            in_rows = False
+            continue
+        if line.startswith("-----"):
+            in_rows = not in_rows
+            continue
+        if in_rows and line.strip():
+            depth = len(line) - len(line.lstrip(" "))
+            item, count = re.split(r"\s{2,}", line.strip())[:2]
+            rows.append((depth, item, int(count)))
+    return rows
