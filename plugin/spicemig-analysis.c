@@ -18,6 +18,8 @@
 #include <epan/expert.h>
 #include <epan/tap.h>
 #include <epan/to_str.h>
+#include <epan/proto_data.h>
+#include <wsutil/pint.h>
 
 #include "spicemig.h"
 #include "spicemig-layouts.h"
@@ -42,6 +44,10 @@
 #define DISPLAY_INIT_GLZ_WINDOW_OFFSET  10
 #define DISPLAY_INIT_LEN                14
 
+/* Packet-scope key: the "destination resumed drawing" milestone is in this
+ * frame already (spicemig-stream.c uses 0 and 1, spicemig-body-checks.c 16). */
+#define KEY_RESUMED_SHOWN 17
+
 #define HOP_SOURCE_TO_CLIENT      "source\xe2\x86\x92" "client"
 #define HOP_CLIENT_TO_DESTINATION "client\xe2\x86\x92" "destination"
 
@@ -64,11 +70,11 @@ typedef struct {
     guint32  need_data_frame;    /* MIGRATE with NEED_DATA_TRANSFER on the source */
     guint32  src_frame;
     guint32  dst_frame;
-    guint32  magic;
     guint8  *src_copy;           /* file scope, freed once compared */
     guint32  src_len;
     gboolean modified;
-    guint32  first_difference;   /* body offset, when modified */
+    guint32  first_difference;   /* body offset, when modified ... */
+    const char *first_difference_field; /* ... and the field there */
 } forward_t;
 
 struct spicemig_migration {
@@ -109,7 +115,7 @@ struct spicemig_analysis_conn {
     spicemig_migration_t *dst_of; /* ... the destination of */
     guint32     last_drawing_frame;
     nstime_t    last_drawing_time;
-    gboolean    display_init_seen;
+    guint32     display_init_frame;  /* the client's DISPLAY_INIT, 0 if none */
     guint8      display_init_cache_id, display_init_glz_id;
     gint64      display_init_cache_size;
     gint32      display_init_glz_window;
@@ -128,6 +134,8 @@ static int hf_migration_destination = -1;
 static int hf_time_begin_to_migrate = -1;
 static int hf_time_migrate_to_forwarded = -1;
 static int hf_time_display_gap = -1;
+static int hf_dst_verdict = -1;
+static int hf_dst_verdict_reason = -1;
 
 static gint ett_migration = -1;
 
@@ -136,6 +144,11 @@ static int spicemig_tap = -1;
 static expert_field ei_forward_modified = EI_INIT;
 static expert_field ei_forward_missing = EI_INIT;
 static expert_field ei_forward_unmatched = EI_INIT;
+static expert_field ei_milestone = EI_INIT;
+static expert_field ei_display_init_mismatch = EI_INIT;
+static expert_field ei_version_mismatch = EI_INIT;
+static expert_field ei_body_without_ack = EI_INIT;
+static expert_field ei_body_never_sent = EI_INIT;
 
 /* session id -> session_t, file scope */
 static wmem_map_t *sessions;
@@ -274,16 +287,19 @@ record_drawing(spicemig_analysis_conn_t *conn, packet_info *pinfo)
 }
 
 static void
-record_display_init(spicemig_analysis_conn_t *conn, tvbuff_t *body)
+record_display_init(spicemig_analysis_conn_t *conn, tvbuff_t *body, packet_info *pinfo)
 {
     if (tvb_reported_length(body) < DISPLAY_INIT_LEN || !tvb_bytes_exist(body, 0, DISPLAY_INIT_LEN))
         return;
-    conn->display_init_seen = TRUE;
+    conn->display_init_frame = pinfo->num;
     conn->display_init_cache_id = spicemig_tvb_get_u8(body, DISPLAY_INIT_CACHE_ID_OFFSET);
     conn->display_init_cache_size = (gint64)tvb_get_letoh64(body, DISPLAY_INIT_CACHE_SIZE_OFFSET);
     conn->display_init_glz_id = spicemig_tvb_get_u8(body, DISPLAY_INIT_GLZ_ID_OFFSET);
     conn->display_init_glz_window = (gint32)tvb_get_letohl(body, DISPLAY_INIT_GLZ_WINDOW_OFFSET);
 }
+
+static void
+add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const spicemig_migration_t *migration);
 
 void
 spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *msg_tvb, packet_info *pinfo,
@@ -292,8 +308,14 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *msg_tvb
     tvbuff_t *body;
 
     /* Ordinary traffic leaves here: only three kinds of message matter. */
-    if (!conn || PINFO_FD_VISITED(pinfo))
+    if (!conn)
         return;
+    if (PINFO_FD_VISITED(pinfo)) {
+        if (conn->dst_of && pinfo->num == conn->dst_of->first_dst_drawing_frame
+            && ctx->from_server && ctx->channel_type == SPICE_CHANNEL_DISPLAY)
+            add_resumed_milestone(tree, msg_tvb, pinfo, conn->dst_of);
+        return;
+    }
     if (ctx->from_server) {
         if (ctx->channel_type == SPICE_CHANNEL_DISPLAY && is_drawing(type)) {
             record_drawing(conn, pinfo);
@@ -309,7 +331,7 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *msg_tvb
     if (ctx->channel_type != SPICE_CHANNEL_DISPLAY || type != SPICE_MSGC_DISPLAY_INIT)
         return;
     body = tvb_new_subset_remaining(msg_tvb, header_len);
-    record_display_init(conn, body);
+    record_display_init(conn, body, pinfo);
 }
 
 /* ---- roles ---- */
@@ -464,14 +486,38 @@ field_in(const body_field_t *fields, guint32 offset)
     return NULL;
 }
 
-/* The field of a body of `magic` at body offset `offset`. */
+/* In a display body, the surfaces list its pointer leads to. */
 static const char *
-body_field_at(guint32 magic, guint32 offset)
+surfaces_field_at(const guint8 *bytes, guint32 len, guint32 offset)
 {
+    guint32 ptr_offset = SPICEMIG_MD_OFFSET(spicemig_md_display_t, surfaces_at_client_ptr);
+    guint32 ptr, count, entry;
+
+    if (len < ptr_offset + 4)
+        return NULL;
+    ptr = pletoh32(bytes + ptr_offset);
+    if (ptr < SPICEMIG_MD_FIXED_PART_END(spicemig_md_display_t) || offset < ptr || ptr > len - 4)
+        return NULL;
+    if (offset < ptr + 4)
+        return "spicemig.display.surfaces.count";
+    count = pletoh32(bytes + ptr);
+    /* Lossy entries when the list runs to the end at their size. */
+    entry = (guint64)count * sizeof(spicemig_md_surface_lossy_t) == len - ptr - 4
+        ? sizeof(spicemig_md_surface_lossy_t) : sizeof(spicemig_md_surface_lossless_t);
+    return (offset - ptr - 4) % entry < 4 ? "spicemig.display.surface.id" : "spicemig.display.surface.lossy_rect";
+}
+
+/* The field at body offset `offset` of a body (its source copy, `len` bytes). */
+static const char *
+body_field_at(const guint8 *bytes, guint32 len, guint32 offset)
+{
+    guint32 magic = len >= 4 ? pletoh32(bytes) : 0;
     const body_field_t *fields = NULL;
     const char *field = field_in(header_fields, offset);
 
     if (field)
+        return field;
+    if (magic == magic_value(SPICEMIG_MIGRATE_DATA_DISPLAY_MAGIC) && (field = surfaces_field_at(bytes, len, offset)))
         return field;
     if (magic == magic_value(SPICEMIG_MIGRATE_DATA_DISPLAY_MAGIC))
         fields = display_fields;
@@ -484,7 +530,7 @@ body_field_at(guint32 magic, guint32 offset)
     else if (magic == magic_value(SPICEMIG_MIGRATE_DATA_SPICEVMC_MAGIC))
         fields = spicevmc_fields;
     field = fields ? field_in(fields, offset) : NULL;
-    return field ? field : "the data the pointers point to";
+    return field ? field : "the data after the fixed part";
 }
 
 static forward_t *
@@ -517,7 +563,6 @@ record_source_body(spicemig_migration_t *migration, forward_t *forward, tvbuff_t
         return;
     forward->src_frame = pinfo->num;
     forward->src_len = tvb_captured_length(body);
-    forward->magic = forward->src_len >= 4 ? tvb_get_letohl(body, 0) : 0;
     forward->src_copy = (guint8 *)tvb_memdup(wmem_file_scope(), body, 0, forward->src_len);
     migration->bodies_sent++;
 }
@@ -547,6 +592,7 @@ record_forwarded_body(spicemig_migration_t *migration, forward_t *forward, tvbuf
     if (i < common || len != forward->src_len || tvb_reported_length(body) != len) {
         forward->modified = TRUE;
         forward->first_difference = i;
+        forward->first_difference_field = body_field_at(forward->src_copy, forward->src_len, i);
         migration->bodies_modified++;
     }
     wmem_free(wmem_file_scope(), forward->src_copy);
@@ -848,8 +894,179 @@ add_forward_items(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const sp
     if (forward->modified)
         expert_add_info_format(pinfo, item, &ei_forward_modified,
                                "Forwarded body differs from the source's (frame %u) from offset %u on: %s",
-                               forward->src_frame, forward->first_difference,
-                               body_field_at(forward->magic, forward->first_difference));
+                               forward->src_frame, forward->first_difference, forward->first_difference_field);
+}
+
+/* ---- milestones, consistency checks, the destination's verdict ---- */
+
+static void
+add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const spicemig_migration_t *migration)
+{
+    spicemig_migration_info_t info;
+
+    /* Once per frame, however many drawing messages it holds. */
+    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_RESUMED_SHOWN))
+        return;
+    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_RESUMED_SHOWN, GINT_TO_POINTER(1));
+    spicemig_migration_get_info(migration, pinfo->pool, &info);
+    if (info.display_gap_known)
+        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, 0, 0,
+                                     "Migration %u: the destination resumed drawing, %s s after the source's "
+                                     "last drawing", info.id,
+                                     rel_time_to_secs_str(pinfo->pool, &info.display_gap));
+    else
+        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, 0, 0,
+                                     "Migration %u: the destination resumed drawing", info.id);
+}
+
+static void
+add_milestone(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicemig_msg_ctx_t *ctx, guint16 type,
+              const spicemig_migration_t *migration, const forward_t *forward)
+{
+    const char *channel = spicemig_channel_name(ctx->channel_type);
+    spicemig_migration_info_t info;
+    const char *text = NULL;
+
+    spicemig_migration_get_info(migration, pinfo->pool, &info);
+    if (ctx->from_server && type == SPICE_MSG_MIGRATE) {
+        text = wmem_strdup_printf(pinfo->pool, "MIGRATE on the %s channel", channel);
+    } else if (!ctx->from_server && type == SPICE_MSGC_MIGRATE_DATA) {
+        if (forward && forward->src_frame)
+            text = wmem_strdup_printf(pinfo->pool, "%s body forwarded to the destination (source frame %u)",
+                                      channel, forward->src_frame);
+    } else if (ctx->channel_type == SPICE_CHANNEL_MAIN && ctx->from_server) {
+        switch (type) {
+        case SPICE_MSG_MAIN_MIGRATE_BEGIN:
+        case SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS:
+        case SPICE_MSG_MAIN_MIGRATE_SWITCH_HOST:
+            text = wmem_strdup_printf(pinfo->pool, "%s begins: %s to %s",
+                                      type == SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS ? "Seamless migration"
+                                      : type == SPICE_MSG_MAIN_MIGRATE_BEGIN ? "Semi-seamless migration"
+                                      : "Switch-host migration",
+                                      info.source ? info.source : "the source",
+                                      info.destination ? info.destination : "?");
+            break;
+        case SPICE_MSG_MAIN_MIGRATE_DST_SEAMLESS_ACK:
+            text = "The destination accepts the seamless migration";
+            break;
+        case SPICE_MSG_MAIN_MIGRATE_DST_SEAMLESS_NACK:
+            text = "The destination refuses the seamless migration";
+            break;
+        case SPICE_MSG_MAIN_MIGRATE_CANCEL:
+            text = "The source cancels the migration";
+            break;
+        case SPICE_MSG_MAIN_MIGRATE_END:
+            text = "The source ends the migration";
+            break;
+        default:
+            break;
+        }
+    } else if (ctx->channel_type == SPICE_CHANNEL_MAIN) {
+        switch (type) {
+        case SPICE_MSGC_MAIN_MIGRATE_CONNECTED:
+        case SPICE_MSGC_MAIN_MIGRATE_CONNECTED_SEAMLESS:
+            text = "The client is connected to the destination";
+            break;
+        case SPICE_MSGC_MAIN_MIGRATE_CONNECT_ERROR:
+            text = "The client could not connect to the destination";
+            break;
+        default:
+            break;
+        }
+    }
+    if (text)
+        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, body, 0, 0, "Migration %u: %s", info.id, text);
+}
+
+/* The source's display body against the client's DISPLAY_INIT on the same
+ * connection: the destination restores the caches the body names. */
+static void
+check_display_init(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicemig_analysis_conn_t *conn)
+{
+    static const struct {
+        guint32     offset;
+        guint32     size;
+        const char *what;
+    } fields[] = {
+        { SPICEMIG_MD_OFFSET(spicemig_md_display_t, pixmap_cache_id),    1, "pixmap cache id" },
+        { SPICEMIG_MD_OFFSET(spicemig_md_display_t, pixmap_cache_size),  8, "pixmap cache size" },
+        { SPICEMIG_MD_OFFSET(spicemig_md_display_t, glz_dict_id),        1, "GLZ dictionary id" },
+        { SPICEMIG_MD_OFFSET(spicemig_md_display_t, glz_dict_data.size), 4, "GLZ dictionary window" },
+    };
+    gint64 sent[G_N_ELEMENTS(fields)];
+    gint64 asked[G_N_ELEMENTS(fields)] = {
+        conn->display_init_cache_id, conn->display_init_cache_size,
+        conn->display_init_glz_id, conn->display_init_glz_window
+    };
+    guint i;
+
+    if (!conn->display_init_frame
+        || tvb_captured_length(body) < SPICEMIG_MD_FIXED_PART_END(spicemig_md_display_t)
+        || tvb_get_letohl(body, 0) != magic_value(SPICEMIG_MIGRATE_DATA_DISPLAY_MAGIC))
+        return;
+    for (i = 0; i < G_N_ELEMENTS(fields); i++) {
+        switch (fields[i].size) {
+        case 1:  sent[i] = spicemig_tvb_get_u8(body, fields[i].offset); break;
+        case 4:  sent[i] = (gint32)tvb_get_letohl(body, fields[i].offset); break;
+        default: sent[i] = (gint64)tvb_get_letoh64(body, fields[i].offset); break;
+        }
+        if (sent[i] != asked[i])
+            proto_tree_add_expert_format(tree, pinfo, &ei_display_init_mismatch, body, fields[i].offset,
+                                         fields[i].size,
+                                         "DCMD %s %" PRId64 " differs from the client's DISPLAY_INIT "
+                                         "(%" PRId64 ", frame %u)", fields[i].what, sent[i], asked[i],
+                                         conn->display_init_frame);
+    }
+}
+
+static void
+add_checks(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicemig_msg_ctx_t *ctx, guint16 type,
+           const spicemig_analysis_conn_t *conn, const spicemig_migration_t *migration)
+{
+    const forward_t *forward;
+
+    if (ctx->from_server && type == SPICE_MSG_MIGRATE_DATA && ctx->channel_type == SPICE_CHANNEL_DISPLAY) {
+        check_display_init(tree, body, pinfo, conn);
+    } else if (!ctx->from_server && type == SPICE_MSGC_MIGRATE_DATA) {
+        if (migration->begin_seamless && (!migration->ack_frame || migration->ack_frame > pinfo->num))
+            proto_tree_add_expert(tree, pinfo, &ei_body_without_ack, body, 0, 0);
+    } else if (!ctx->from_server && ctx->channel_type == SPICE_CHANNEL_MAIN
+               && type == SPICE_MSGC_MAIN_MIGRATE_DST_DO_SEAMLESS) {
+        if (migration->begin_seamless && migration->dst_do_version != migration->src_version)
+            proto_tree_add_expert_format(tree, pinfo, &ei_version_mismatch, body, 0, 0,
+                                         "The client asks the destination for source version %u, the source "
+                                         "said %u in MIGRATE_BEGIN_SEAMLESS (frame %u)",
+                                         migration->dst_do_version, migration->src_version, migration->begin_frame);
+    } else if (ctx->from_server && type == SPICE_MSG_MIGRATE && PINFO_FD_VISITED(pinfo)) {
+        /* Only known once the whole capture has been read. */
+        forward = find_forward(migration, ctx->channel_type, ctx->channel_id);
+        if (forward && forward->need_data_frame == pinfo->num && !forward->src_frame)
+            proto_tree_add_expert_format(tree, pinfo, &ei_body_never_sent, body, 0, 0,
+                                         "MIGRATE asks for NEED_DATA_TRANSFER, but the source never sends the "
+                                         "%s channel's MIGRATE_DATA", spicemig_channel_name(ctx->channel_type));
+    }
+}
+
+static const char *const dst_verdicts[] = {
+    [SPICEMIG_DST_ACCEPTS] = "accepted",
+    [SPICEMIG_DST_UNSAFE]  = "accepted but unsafe",
+    [SPICEMIG_DST_REJECTS] = "rejected",
+};
+
+/* What spice-server 0.15.1 as the destination does with a forwarded body:
+ * the decoders have noted its acceptance checks and what it trusts blindly. */
+static void
+add_dst_verdict(proto_tree *tree, tvbuff_t *body, spicemig_dst_outcome_t outcome, const char *reason)
+{
+    proto_item *item = proto_tree_add_string(tree, hf_dst_verdict, body, 0, 0, dst_verdicts[outcome]);
+
+    proto_item_set_generated(item);
+    if (reason) {
+        proto_item_append_text(item, " (%s)", reason);
+        item = proto_tree_add_string(proto_item_add_subtree(item, ett_migration), hf_dst_verdict_reason, body,
+                                     0, 0, reason);
+        proto_item_set_generated(item);
+    }
 }
 
 static void
@@ -877,8 +1094,12 @@ spicemig_analysis_migration_message(spicemig_analysis_conn_t **analysis, tvbuff_
     guint8 channel_type = ctx->channel_type;
     const char *hop;
 
+    const char *dst_reason;
+    spicemig_dst_outcome_t dst_outcome;
+
     if (!spicemig_is_migration_message(ctx, type))
         return NULL;
+    dst_outcome = spicemig_take_dst_outcome(pinfo, &dst_reason);
     if (body_message && channel_type == 0 && tvb_captured_length(body) >= 4)
         channel_type = spicemig_migrate_data_channel(tvb_get_letohl(body, 0));
 
@@ -913,7 +1134,12 @@ spicemig_analysis_migration_message(spicemig_analysis_conn_t **analysis, tvbuff_
         add_migration_items(tree, body, pinfo, migration);
         if (body_message && (forward || (forward = find_forward(migration, channel_type, ctx->channel_id))))
             add_forward_items(tree, body, pinfo, migration, forward, ctx->from_server);
+        add_milestone(tree, body, pinfo, ctx, type, migration, forward);
+        if (conn)
+            add_checks(tree, body, pinfo, ctx, type, conn, migration);
     }
+    if (body_message && !ctx->from_server)
+        add_dst_verdict(tree, body, dst_outcome, dst_reason);
     hop = NULL;
     if (body_message) {
         hop = ctx->from_server ? HOP_SOURCE_TO_CLIENT : HOP_CLIENT_TO_DESTINATION;
@@ -971,6 +1197,13 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
           { "Display gap", "spicemig.migration.time.display_gap", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
             "From the source's last drawing message to the destination's first: the pause the user sees",
             HFILL }},
+        { &hf_dst_verdict,
+          { "Destination verdict", "spicemig.dst_verdict", FT_STRING, BASE_NONE, NULL, 0x0,
+            "What spice-server 0.15.1 as the destination does with this body: accepted, rejected, or accepted "
+            "but unsafe (it uses a value it does not check)", HFILL }},
+        { &hf_dst_verdict_reason,
+          { "Reason", "spicemig.dst_verdict.reason", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The check the body fails, or the unchecked value that breaks the destination", HFILL }},
     };
     static gint *ett[] = { &ett_migration };
     static ei_register_info ei[] = {
@@ -983,6 +1216,21 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
         { &ei_forward_unmatched,
           { "spicemig.forward_unmatched", PI_SEQUENCE, PI_NOTE,
             "No source copy of this forwarded body in the capture (it began too late?)", EXPFILL }},
+        { &ei_milestone,
+          { "spicemig.milestone", PI_SEQUENCE, PI_CHAT,
+            "A step of the migration", EXPFILL }},
+        { &ei_display_init_mismatch,
+          { "spicemig.display_init_mismatch", PI_PROTOCOL, PI_WARN,
+            "The source's display body differs from the client's DISPLAY_INIT", EXPFILL }},
+        { &ei_version_mismatch,
+          { "spicemig.version_mismatch", PI_PROTOCOL, PI_WARN,
+            "MIGRATE_DST_DO_SEAMLESS names another source version than MIGRATE_BEGIN_SEAMLESS", EXPFILL }},
+        { &ei_body_without_ack,
+          { "spicemig.body_without_ack", PI_SEQUENCE, PI_WARN,
+            "Body forwarded to a destination that has not acknowledged the seamless migration", EXPFILL }},
+        { &ei_body_never_sent,
+          { "spicemig.body_never_sent", PI_SEQUENCE, PI_WARN,
+            "MIGRATE asks for a data transfer, but the channel's body never comes", EXPFILL }},
     };
 
     proto_register_field_array(proto, hf, array_length(hf));

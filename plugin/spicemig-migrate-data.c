@@ -205,10 +205,12 @@ dissect_char_device(spicemig_body_t *body, proto_tree *tree, guint32 base, const
     dev_tree = add_struct_subtree(tree, body, base, sizeof(spicemig_md_char_device_t), ett_char_device, title);
     if (spicemig_add_fixed_field(body, dev_tree, hf_chardev_version, CHAR_DEVICE_FIELD(base, version),
                                  &item, &version)
-        && version > SPICEMIG_MIGRATE_DATA_CHAR_DEVICE_VERSION)
+        && version > SPICEMIG_MIGRATE_DATA_CHAR_DEVICE_VERSION) {
         expert_add_info_format(body->pinfo, item, &ei_chardev_unsupported_version,
                                "Char device version %u is newer than version %u, the newest spice-server 0.15.1 accepts",
                                version, SPICEMIG_MIGRATE_DATA_CHAR_DEVICE_VERSION);
+        spicemig_note_dst_outcome(body->pinfo, SPICEMIG_DST_REJECTS, "char device version newer than its own");
+    }
     spicemig_add_fixed_field(body, dev_tree, hf_chardev_connected, CHAR_DEVICE_FIELD(base, connected),
                              NULL, &state->connected);
     spicemig_add_fixed_field(body, dev_tree, hf_chardev_num_client_tokens,
@@ -269,10 +271,13 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
     if (spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_size,
                                  BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header_size),
                                  &item, &chunk_header_size)
-        && chunk_header_size > sizeof(VDIChunkHeader))
+        && chunk_header_size > sizeof(VDIChunkHeader)) {
         expert_add_info_format(body->pinfo, item, &ei_main_chunk_header_size_too_large,
                                "agent2client.chunk_header_size %u is larger than the %u-byte VDIChunkHeader",
                                chunk_header_size, (guint)sizeof(VDIChunkHeader));
+        spicemig_note_dst_outcome(body->pinfo, SPICEMIG_DST_UNSAFE,
+                                  "agent2client.chunk_header_size > 8 fails a spice_assert: the destination aborts");
+    }
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_port,
                              BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header.port), NULL, NULL);
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_size_field,
@@ -282,10 +287,13 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
     if (spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_msg_header_partial_len,
                                  BODY_FIELD(spicemig_md_main_t, agent2client.msg_header_partial_len),
                                  &item, &partial_len)
-        && partial_len >= sizeof(VDAgentMessage))
+        && partial_len >= sizeof(VDAgentMessage)) {
         expert_add_info_format(body->pinfo, item, &ei_main_partial_header_too_long,
                                "msg_header_partial_len %u is not shorter than the %u-byte VDAgentMessage header",
                                partial_len, (guint)sizeof(VDAgentMessage));
+        spicemig_note_dst_outcome(body->pinfo, SPICEMIG_DST_UNSAFE,
+                                  "msg_header_partial_len feeds a memcpy past the agent message header");
+    }
     /* spice-server 0.15.1 reads this pointer 2 bytes off (relative to a mini
      * header instead of the migrate-data header); its writer's convention,
      * an offset from the body start like every other pointer, is the one
@@ -377,10 +385,12 @@ dissect_surface(spicemig_body_t *body, proto_tree *tree, guint32 offset, gboolea
                                            offset + (guint32)offsetof(spicemig_md_surface_lossless_t, id), 4,
                                            ENC_LITTLE_ENDIAN, &id);
     proto_item_append_text(surface_item, " %u", id);
-    if (id >= SPICEMIG_NUM_SURFACES)
+    if (id >= SPICEMIG_NUM_SURFACES) {
         expert_add_info_format(body->pinfo, id_item, &ei_surface_id_out_of_range,
                                "Surface id %u is out of range: the destination server has surfaces 0 to %u",
                                id, SPICEMIG_NUM_SURFACES - 1);
+        spicemig_note_dst_outcome(body->pinfo, SPICEMIG_DST_UNSAFE, "surface id indexes past the 1024 surfaces");
+    }
     if (!lossy)
         return;
 
@@ -623,12 +633,15 @@ spicemig_dissect_migrate_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
         expert_add_info_format(pinfo, magic_item, &ei_unknown_magic,
                                "Unknown migrate-data magic \"%s\" (0x%08x): not MNMD, DCMD, ICMD, SCMD or SVMD",
                                text, magic);
+        spicemig_note_dst_outcome(pinfo, SPICEMIG_DST_REJECTS, "unknown magic");
         return wmem_strdup_printf(pinfo->pool, "unknown magic \"%s\"", text);
     }
-    if (ctx->channel_type != 0 && !kind_is_carried_by(kind, ctx->channel_type))
+    if (ctx->channel_type != 0 && !kind_is_carried_by(kind, ctx->channel_type)) {
         expert_add_info_format(pinfo, magic_item, &ei_magic_channel_mismatch,
                                "%s is %s migrate data, but this is the %s channel",
                                kind->magic, kind->channel_names, spicemig_channel_name(ctx->channel_type));
+        spicemig_note_dst_outcome(pinfo, SPICEMIG_DST_REJECTS, "magic of another channel");
+    }
 
     spicemig_body_init(&body, tvb, pinfo, kind->fixed_part_end);
     if (body.len < sizeof(spicemig_md_header_t)) {
@@ -644,6 +657,8 @@ spicemig_dissect_migrate_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
         expert_add_info_format(pinfo, version_item, &ei_unsupported_version,
                                "%s version %u is not one spice-server 0.15.1 accepts (1 to %u)",
                                kind->magic, version, kind->max_version);
+    if (version > kind->max_version)
+        spicemig_note_dst_outcome(pinfo, SPICEMIG_DST_REJECTS, "version newer than its own");
 
     /* A short body still shows the fields it has, its truncation after them. */
     detail = kind->dissect(&body, tree);

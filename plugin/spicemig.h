@@ -65,6 +65,17 @@ guint32 spicemig_check_count(spicemig_body_t *body, proto_item *count_item, cons
                              guint32 count, guint32 offset, guint32 entry_size);
 /* spicemig.trailing_data for bytes after everything the body accounts for. */
 void spicemig_check_trailing(spicemig_body_t *body, proto_tree *tree);
+/* What the destination spice-server 0.15.1 would do with the migrate-data
+ * body being decoded: the checks call spicemig_note_dst_outcome() for a check
+ * it would fail (REJECTS) or a value it would use unchecked (UNSAFE); the
+ * analysis takes the worst note (packet scope) after each message. */
+typedef enum {
+    SPICEMIG_DST_ACCEPTS,
+    SPICEMIG_DST_UNSAFE,
+    SPICEMIG_DST_REJECTS
+} spicemig_dst_outcome_t;
+void spicemig_note_dst_outcome(packet_info *pinfo, spicemig_dst_outcome_t outcome, const char *reason);
+spicemig_dst_outcome_t spicemig_take_dst_outcome(packet_info *pinfo, const char **reason);
 /* proto_tree_add_item() of a fixed-part field when the body holds all of it,
  * so that a body cut short keeps the fields it has. Returns whether the field
  * is there; `item` and `value` (fields of 1, 2 or 4 bytes) may be NULL. */

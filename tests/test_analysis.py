@@ -149,7 +149,9 @@ class ForwardModified(unittest.TestCase):
                       "_ws.expert.message", "spicemig.display.glz_dict.size")
         self.assertEqual(rows, [[["281"], ["280"],
                                  ["Forwarded body differs from the source's (frame 280) from offset 60 on: "
-                                  "spicemig.display.glz_dict.size"], ["6290433"]]])
+                                  "spicemig.display.glz_dict.size",
+                                  "Migration 1: Display body forwarded to the destination (source frame 280)"],
+                                 ["6290433"]]])
 
     def test_other_bodies_intact(self):
         self.assertEqual(count(self.CAP, "spicemig.forward_missing || spicemig.forward_unmatched"), 0)
