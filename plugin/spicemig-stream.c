@@ -414,7 +414,8 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
         case PHASE_CLIENT_LINK:
             conv->channel_type = spicemig_tvb_get_u8(tvb, LINK_HEADER_LEN + 4);
             conv->channel_id = spicemig_tvb_get_u8(tvb, LINK_HEADER_LEN + 5);
-            spicemig_analysis_link(&conv->analysis, pinfo, tvb_get_letohl(tvb, LINK_HEADER_LEN), conv->channel_type, conv->channel_id, &conv->server_addr, conv->server_port);
+            spicemig_analysis_link(&conv->analysis, pinfo, tvb_get_letohl(tvb, LINK_HEADER_LEN), conv->channel_type,
+                                   conv->channel_id, &conv->server_addr, conv->server_port);
             break;
         case PHASE_AUTH_SELECT:
             conv->auth_mechanism = tvb_get_letohl(tvb, 0);
@@ -525,7 +526,8 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemi
         proto_tree_add_item(subtree, hf_msg_body, body, 0, size, ENC_NA);
     }
 
-    hop = spicemig_analysis_migration_message(&conv->analysis, body, pinfo, subtree, &ctx, type, &conv->server_addr, conv->server_port);
+    hop = spicemig_analysis_migration_message(&conv->analysis, body, pinfo, subtree, &ctx, type,
+                                              &conv->server_addr, conv->server_port);
     start_info_once(pinfo);
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "SpiceMig");
     col_append_sep_fstr(pinfo->cinfo, COL_INFO, ", ", "%s %s%s%s%s%s", spicemig_channel_name(conv->channel_type),
@@ -583,7 +585,8 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
             return offset + remaining;
         }
         msg_tvb = tvb_new_subset_length(tvb, offset, (gint)msg_len);
-        spicemig_analysis_data_message(conv->analysis, msg_tvb, pinfo, tree, &ctx, tvb_get_letohs(tvb, offset + type_offset), header_len);
+        spicemig_analysis_data_message(conv->analysis, msg_tvb, pinfo, tree, &ctx,
+                                       tvb_get_letohs(tvb, offset + type_offset), header_len);
         if (spicemig_is_migration_message(&ctx, tvb_get_letohs(tvb, offset + type_offset))
             || !hand_to_builtin(msg_tvb, pinfo, tree, data, conv, FALSE)) {
             dissect_own_message(msg_tvb, pinfo, tree, conv, from_server, header_len, tvb_seq + (guint32)offset);
@@ -726,7 +729,8 @@ claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
         new_conv(conversation, &pinfo->dst, pinfo->destport);
         return TRUE;
     }
-    if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header))
+    if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header)
+        && !spicemig_analysis_known_server(tvb, pinfo, &from_server, &full_header))
         return FALSE;
     conversation = find_or_create_conversation(pinfo);
     conv = new_conv(conversation, from_server ? &pinfo->src : &pinfo->dst,

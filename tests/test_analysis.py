@@ -141,6 +141,33 @@ class OneServerOnly(unittest.TestCase):
         self.assertEqual(set(column(cap, "spicemig.msg.type", "spicemig.migration.source")), {"127.0.0.1:5910"})
 
 
+def cut_copy(first_frame):
+    """seamless-default.pcapng from `first_frame` on: captured mid-connection."""
+    path = os.path.join(_scratch, "from-%d.pcapng" % first_frame)
+    if not os.path.exists(path):
+        subprocess.run(["editcap", "-r", capture("seamless-default.pcapng"), path, "%d-358" % first_frame],
+                       check=True, stdout=subprocess.DEVNULL)
+        os.chmod(path, 0o644)
+    return path
+
+
+class MidConnection(unittest.TestCase):
+    def test_known_servers_claim_their_other_connections(self):
+        # Cut just before the first MIGRATE: no link message at all. The
+        # migration messages make both servers known; their cursor channels,
+        # which carry no such message, are then claimed at the first segment
+        # of whole messages. Left: two 6-byte server messages of the
+        # destination's cursor before the client's first one (frames 8, 16)
+        # and a TCP retransmission (50).
+        cap = cut_copy(260)
+        self.assertEqual(column(cap, "tcp.len > 0 && !spicemig && !spice && !tcp.reassembled_in", "frame.number"),
+                         ["8", "16", "50"])
+        self.assertEqual(column(cap, "tcp.stream == 4 && tcp.len > 0 && spicemig", "frame.number"),
+                         ["10", "11", "13", "43", "44", "49"])
+        # Bodies are still paired across the sessionless connections.
+        self.assertEqual(column(cap, "spicemig.forwarded_from", "spicemig.forwarded_from"), ["17", "21", "25"])
+
+
 class ForwardModified(unittest.TestCase):
     CAP = "synthetic/forward-modified.pcapng"
 
