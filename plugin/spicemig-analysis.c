@@ -471,14 +471,19 @@ typedef struct {
     const char *field;
 } body_field_t;
 
+/* A member of body structure `type` whose field is `prefix` + its path. */
+#define FIELD(type, prefix, member) \
+    { SPICEMIG_MD_OFFSET(type, member), SPICEMIG_MD_SIZEOF(type, member), prefix #member }
+#define CHARDEV_FIELD(type, base, member) \
+    { SPICEMIG_MD_OFFSET(type, base.member), SPICEMIG_MD_SIZEOF(type, base.member), "spicemig.chardev." #member }
 #define CHARDEV_FIELDS(type, base) \
-    { SPICEMIG_MD_OFFSET(type, base.version),                 4, "spicemig.chardev.version" }, \
-    { SPICEMIG_MD_OFFSET(type, base.connected),               1, "spicemig.chardev.connected" }, \
-    { SPICEMIG_MD_OFFSET(type, base.num_client_tokens),       4, "spicemig.chardev.num_client_tokens" }, \
-    { SPICEMIG_MD_OFFSET(type, base.num_send_tokens),         4, "spicemig.chardev.num_send_tokens" }, \
-    { SPICEMIG_MD_OFFSET(type, base.write_size),              4, "spicemig.chardev.write_size" }, \
-    { SPICEMIG_MD_OFFSET(type, base.write_num_client_tokens), 4, "spicemig.chardev.write_num_client_tokens" }, \
-    { SPICEMIG_MD_OFFSET(type, base.write_data_ptr),          4, "spicemig.chardev.write_data_ptr" }
+    CHARDEV_FIELD(type, base, version), CHARDEV_FIELD(type, base, connected), \
+    CHARDEV_FIELD(type, base, num_client_tokens), CHARDEV_FIELD(type, base, num_send_tokens), \
+    CHARDEV_FIELD(type, base, write_size), CHARDEV_FIELD(type, base, write_num_client_tokens), \
+    CHARDEV_FIELD(type, base, write_data_ptr)
+#define DISPLAY_FIELD(member, field) \
+    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, member), SPICEMIG_MD_SIZEOF(spicemig_md_display_t, member), \
+      "spicemig.display." field }
 
 static const body_field_t header_fields[] = {
     { offsetof(spicemig_md_header_t, magic),   4, "spicemig.magic" },
@@ -486,53 +491,43 @@ static const body_field_t header_fields[] = {
     { 0, 0, NULL }
 };
 static const body_field_t display_fields[] = {
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, message_serial),         8, "spicemig.display.message_serial" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, low_bandwidth_setting),  1, "spicemig.display.low_bandwidth" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, pixmap_cache_id),        1, "spicemig.display.pixmap_cache.id" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, pixmap_cache_size),      8, "spicemig.display.pixmap_cache.size" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, pixmap_cache_freezer),   1, "spicemig.display.pixmap_cache.freezer" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, pixmap_cache_clients),  32, "spicemig.display.pixmap_cache.client" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, glz_dict_id),            1, "spicemig.display.glz_dict.id" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, glz_dict_data.size),     4, "spicemig.display.glz_dict.size" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, glz_dict_data.max_encoders), 4, "spicemig.display.glz_dict.max_encoders" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, glz_dict_data.last_image_id), 8, "spicemig.display.glz_dict.last_image_id" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_display_t, surfaces_at_client_ptr), 4, "spicemig.display.surfaces_ptr" },
+    DISPLAY_FIELD(message_serial,             "message_serial"),
+    DISPLAY_FIELD(low_bandwidth_setting,      "low_bandwidth"),
+    DISPLAY_FIELD(pixmap_cache_id,            "pixmap_cache.id"),
+    DISPLAY_FIELD(pixmap_cache_size,          "pixmap_cache.size"),
+    DISPLAY_FIELD(pixmap_cache_freezer,       "pixmap_cache.freezer"),
+    DISPLAY_FIELD(pixmap_cache_clients,       "pixmap_cache.client"),
+    DISPLAY_FIELD(glz_dict_id,                "glz_dict.id"),
+    DISPLAY_FIELD(glz_dict_data.size,         "glz_dict.size"),
+    DISPLAY_FIELD(glz_dict_data.max_encoders, "glz_dict.max_encoders"),
+    DISPLAY_FIELD(glz_dict_data.last_image_id, "glz_dict.last_image_id"),
+    DISPLAY_FIELD(surfaces_at_client_ptr,     "surfaces_ptr"),
     { 0, 0, NULL }
 };
 static const body_field_t inputs_fields[] = {
-    { SPICEMIG_MD_OFFSET(spicemig_md_inputs_t, motion_count), 2, "spicemig.inputs.motion_count" },
+    FIELD(spicemig_md_inputs_t, "spicemig.inputs.", motion_count),
     { 0, 0, NULL }
 };
 static const body_field_t main_fields[] = {
     CHARDEV_FIELDS(spicemig_md_main_t, agent_base),
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, client_agent_started), 1, "spicemig.main.client_agent_started" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, agent2client.chunk_header_size), 4,
-      "spicemig.main.agent2client.chunk_header_size" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, agent2client.chunk_header.port), 4,
-      "spicemig.main.agent2client.chunk_header.port" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, agent2client.chunk_header.size), 4,
-      "spicemig.main.agent2client.chunk_header.size" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, agent2client.msg_header_done), 1,
-      "spicemig.main.agent2client.msg_header_done" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, agent2client.msg_header_partial_len), 4,
-      "spicemig.main.agent2client.msg_header_partial_len" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, agent2client.msg_header_ptr), 4,
-      "spicemig.main.agent2client.msg_header_ptr" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, agent2client.msg_remaining), 4,
-      "spicemig.main.agent2client.msg_remaining" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, agent2client.msg_filter_result), 1,
-      "spicemig.main.agent2client.msg_filter_result" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, client2agent.msg_remaining), 4,
-      "spicemig.main.client2agent.msg_remaining" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_main_t, client2agent.msg_filter_result), 1,
-      "spicemig.main.client2agent.msg_filter_result" },
+    FIELD(spicemig_md_main_t, "spicemig.main.", client_agent_started),
+    FIELD(spicemig_md_main_t, "spicemig.main.", agent2client.chunk_header_size),
+    FIELD(spicemig_md_main_t, "spicemig.main.", agent2client.chunk_header.port),
+    FIELD(spicemig_md_main_t, "spicemig.main.", agent2client.chunk_header.size),
+    FIELD(spicemig_md_main_t, "spicemig.main.", agent2client.msg_header_done),
+    FIELD(spicemig_md_main_t, "spicemig.main.", agent2client.msg_header_partial_len),
+    FIELD(spicemig_md_main_t, "spicemig.main.", agent2client.msg_header_ptr),
+    FIELD(spicemig_md_main_t, "spicemig.main.", agent2client.msg_remaining),
+    FIELD(spicemig_md_main_t, "spicemig.main.", agent2client.msg_filter_result),
+    FIELD(spicemig_md_main_t, "spicemig.main.", client2agent.msg_remaining),
+    FIELD(spicemig_md_main_t, "spicemig.main.", client2agent.msg_filter_result),
     { 0, 0, NULL }
 };
 static const body_field_t smartcard_fields[] = {
     CHARDEV_FIELDS(spicemig_md_smartcard_t, base),
-    { SPICEMIG_MD_OFFSET(spicemig_md_smartcard_t, reader_added),  1, "spicemig.smartcard.reader_added" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_smartcard_t, read_size),     4, "spicemig.smartcard.read_size" },
-    { SPICEMIG_MD_OFFSET(spicemig_md_smartcard_t, read_data_ptr), 4, "spicemig.smartcard.read_data_ptr" },
+    FIELD(spicemig_md_smartcard_t, "spicemig.smartcard.", reader_added),
+    FIELD(spicemig_md_smartcard_t, "spicemig.smartcard.", read_size),
+    FIELD(spicemig_md_smartcard_t, "spicemig.smartcard.", read_data_ptr),
     { 0, 0, NULL }
 };
 static const body_field_t spicevmc_fields[] = {

@@ -78,6 +78,18 @@ class DestinationVerdict(unittest.TestCase):
                          [[["281"], ["rejected"], ["version newer than its own"]]])
 
 
+class ModifiedFieldNames(unittest.TestCase):
+    def test_main_and_char_device_fields(self):
+        for offset, field in ((34, "spicemig.main.agent2client.chunk_header_size"),
+                              (13, "spicemig.chardev.num_client_tokens")):
+            with self.subTest(offset=offset):
+                cap = altered("mnmd-%d.pcapng" % offset, "--frame", "296", "--magic", "MNMD",
+                              "--offset", str(offset))
+                self.assertEqual(column(cap, "spicemig.forward_modified", "_ws.expert.message")[0],
+                                 "Forwarded body differs from the source's (frame 284) from offset %d on: %s"
+                                 % (offset, field))
+
+
 class Consistency(unittest.TestCase):
     def test_display_body_against_display_init(self):
         cap = altered("cache-id-3.pcapng", "--frame", "280", "--magic", "DCMD", "--offset", "17", "--xor", "2")
