@@ -76,7 +76,8 @@ typedef struct {
     guint32  src_frame;
     guint32  dst_frame;
     guint8  *src_copy;           /* file scope, freed once compared */
-    guint32  src_len;
+    guint32  src_len;            /* bytes in the copy */
+    guint32  src_reported_len;   /* the body's length (more when the capture cut it) */
     gboolean modified;
     guint32  first_difference;   /* body offset, when modified ... */
     const char *first_difference_field; /* ... and the field there */
@@ -629,6 +630,7 @@ record_source_body(spicemig_migration_t *migration, forward_t *forward, tvbuff_t
         return;
     forward->src_frame = pinfo->num;
     forward->src_len = tvb_captured_length(body);
+    forward->src_reported_len = tvb_reported_length(body);
     forward->src_copy = (guint8 *)tvb_memdup(wmem_file_scope(), body, 0, forward->src_len);
     migration->bodies_sent++;
 }
@@ -655,7 +657,8 @@ record_forwarded_body(spicemig_migration_t *migration, forward_t *forward, tvbuf
     common = MIN(len, forward->src_len);
     for (i = 0; i < common && bytes[i] == forward->src_copy[i]; i++)
         ;
-    if (i < common || len != forward->src_len || tvb_reported_length(body) != len) {
+    /* Bytes the capture cut off either copy cannot be compared. */
+    if (i < common || tvb_reported_length(body) != forward->src_reported_len) {
         forward->modified = TRUE;
         forward->first_difference = i;
         forward->first_difference_field = body_field_at(forward->src_copy, forward->src_len, i);

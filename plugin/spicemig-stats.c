@@ -34,6 +34,7 @@ static int st_problems = -1;
 
 /* The tree being filled: the expert tap's listener ticks it too. */
 static stats_tree *active_tree;
+static gboolean listening_to_experts;
 /* Ids of the migrations counted so far. */
 static GHashTable *counted_migrations;
 
@@ -67,16 +68,23 @@ tree_init(stats_tree *st)
         g_hash_table_remove_all(counted_migrations);
     else
         counted_migrations = g_hash_table_new(g_direct_hash, g_direct_equal);
-    /* Problems come from every spicemig expert info, whichever decoder raised it. */
+    /* Problems come from every spicemig expert info, whichever decoder raised
+     * it; init runs again on each reset, the listener must not double. */
+    if (listening_to_experts)
+        return;
     error = register_tap_listener("expert", &active_tree, NULL, 0, NULL, count_problem, NULL, NULL);
     if (error)
         g_string_free(error, TRUE);
+    else
+        listening_to_experts = TRUE;
 }
 
 static void
 tree_cleanup(stats_tree *st _U_)
 {
-    remove_tap_listener(&active_tree);
+    if (listening_to_experts)
+        remove_tap_listener(&active_tree);
+    listening_to_experts = FALSE;
     active_tree = NULL;
 }
 
