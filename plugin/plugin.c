@@ -8,6 +8,7 @@
 
 #include <wireshark.h>
 #include <epan/proto.h>
+#include <epan/tap.h>
 
 #include "spicemig.h"
 
@@ -35,14 +36,18 @@ proto_register_spicemig(void)
     spicemig_register_pointer(proto_spicemig, expert);
     spicemig_register_caps(proto_spicemig);
     spicemig_register_replacements(proto_spicemig);
+    spicemig_register_analysis(proto_spicemig, expert);
 }
 
 void
 plugin_register(void)
 {
     static proto_plugin plug;
+    static tap_plugin stats;
 
     plug.register_protoinfo = proto_register_spicemig;
     plug.register_handoff = spicemig_handoff_stream;
     proto_register_plugin(&plug);
+    stats.register_tap_listener = spicemig_register_stats;
+    tap_register_plugin(&stats);
 }

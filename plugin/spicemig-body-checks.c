@@ -11,6 +11,8 @@
 
 #include "spicemig.h"
 
+#include <epan/proto_data.h>
+
 static expert_field ei_pointer_out_of_bounds = EI_INIT;
 static expert_field ei_pointer_into_fixed_part = EI_INIT;
 static expert_field ei_truncated = EI_INIT;
@@ -25,6 +27,49 @@ spicemig_body_init(spicemig_body_t *body, tvbuff_t *tvb, packet_info *pinfo, gui
     body->fixed_part_end = fixed_part_end;
     body->accounted_end = fixed_part_end;
     body->bad_pointer = FALSE;
+}
+
+/* Packet-scope key of the noted outcome (spicemig-stream.c uses 0 and 1). */
+#define KEY_DST_OUTCOME 16
+
+typedef struct {
+    spicemig_dst_outcome_t outcome;
+    const char            *reason;
+} dst_note_t;
+
+void
+spicemig_note_problem(packet_info *pinfo, spicemig_dst_outcome_t outcome, const char *problem)
+{
+    dst_note_t *note = (dst_note_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_DST_OUTCOME);
+
+    spicemig_info_note_problem(pinfo, problem);
+    if (outcome == SPICEMIG_DST_ACCEPTS)
+        return;
+    if (!note) {
+        note = wmem_new0(pinfo->pool, dst_note_t);
+        p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_DST_OUTCOME, note);
+    }
+    if (outcome > note->outcome) {
+        note->outcome = outcome;
+        note->reason = problem;
+    }
+}
+
+spicemig_dst_outcome_t
+spicemig_take_dst_outcome(packet_info *pinfo, const char **reason)
+{
+    dst_note_t *note = (dst_note_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_DST_OUTCOME);
+    spicemig_dst_outcome_t outcome;
+
+    if (!note) {
+        *reason = NULL;
+        return SPICEMIG_DST_ACCEPTS;
+    }
+    outcome = note->outcome;
+    *reason = note->reason;
+    note->outcome = SPICEMIG_DST_ACCEPTS;
+    note->reason = NULL;
+    return outcome;
 }
 
 gboolean
@@ -43,8 +88,9 @@ spicemig_check_pointer(spicemig_body_t *body, proto_item *ptr_item, const char *
         expert_add_info_format(body->pinfo, ptr_item, &ei_pointer_into_fixed_part,
                                "%s %u points into the %u-byte fixed part",
                                ptr_name, ptr, body->fixed_part_end);
-        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "%s %u inside the fixed part",
-                                                              ptr_name, ptr));
+        spicemig_note_problem(body->pinfo, SPICEMIG_DST_UNSAFE,
+                              wmem_strdup_printf(body->pinfo->pool, "%s %u inside the fixed part",
+                                                 ptr_name, ptr));
         body->bad_pointer = TRUE;
         return FALSE;
     }
@@ -53,8 +99,8 @@ spicemig_check_pointer(spicemig_body_t *body, proto_item *ptr_item, const char *
         expert_add_info_format(body->pinfo, ptr_item, &ei_pointer_out_of_bounds,
                                "%s %u + %u byte%s runs past the %u-byte body",
                                ptr_name, ptr, len, plurality(len, "", "s"), body->len);
-        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "%s %u out of bounds",
-                                                              ptr_name, ptr));
+        spicemig_note_problem(body->pinfo, SPICEMIG_DST_UNSAFE,
+                              wmem_strdup_printf(body->pinfo->pool, "%s %u out of bounds", ptr_name, ptr));
         body->bad_pointer = TRUE;
         return FALSE;
     }
@@ -70,7 +116,8 @@ spicemig_check_fixed_part(spicemig_body_t *body, proto_tree *tree, const char *w
     proto_tree_add_expert_format(tree, body->pinfo, &ei_truncated, body->tvb, 0, body->len,
                                  "%s body is %u byte%s, shorter than its %u-byte fixed part",
                                  what, body->len, plurality(body->len, "", "s"), body->fixed_part_end);
-    spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "%s truncated", what));
+    spicemig_note_problem(body->pinfo, SPICEMIG_DST_REJECTS,
+                          wmem_strdup_printf(body->pinfo->pool, "%s truncated", what));
     return FALSE;
 }
 
@@ -87,8 +134,9 @@ spicemig_check_count(spicemig_body_t *body, proto_item *count_item, const char *
     expert_add_info_format(body->pinfo, count_item, &ei_truncated,
                            "%s %u x %u bytes at offset %u runs past the %u-byte body",
                            count_name, count, entry_size, offset, body->len);
-    spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "%s %u past the body end",
-                                                          count_name, count));
+    spicemig_note_problem(body->pinfo, SPICEMIG_DST_UNSAFE,
+                          wmem_strdup_printf(body->pinfo->pool, "%s %u past the body end",
+                                             count_name, count));
     /* The bytes of the cut-off list are its own, not trailing data. */
     body->accounted_end = MAX(body->accounted_end, body->len);
     return room / entry_size;

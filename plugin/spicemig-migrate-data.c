@@ -210,8 +210,9 @@ dissect_char_device(spicemig_body_t *body, proto_tree *tree, guint32 base, const
         expert_add_info_format(body->pinfo, item, &ei_chardev_unsupported_version,
                                "Char device version %u is newer than version %u, the newest spice-server 0.15.1 accepts",
                                version, SPICEMIG_MIGRATE_DATA_CHAR_DEVICE_VERSION);
-        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool,
-                                                              "char device version %u unsupported", version));
+        spicemig_note_problem(body->pinfo, SPICEMIG_DST_REJECTS,
+                              wmem_strdup_printf(body->pinfo->pool, "char device version %u unsupported",
+                                                 version));
     }
     spicemig_add_fixed_field(body, dev_tree, hf_chardev_connected, CHAR_DEVICE_FIELD(base, connected),
                              NULL, &state->connected);
@@ -277,8 +278,9 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
         expert_add_info_format(body->pinfo, item, &ei_main_chunk_header_size_too_large,
                                "Chunk header bytes read %u is larger than the %u-byte VDIChunkHeader",
                                chunk_header_size, (guint)sizeof(VDIChunkHeader));
-        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool,
-                                                              "chunk header bytes read %u too large", chunk_header_size));
+        spicemig_note_problem(body->pinfo, SPICEMIG_DST_UNSAFE,
+                              wmem_strdup_printf(body->pinfo->pool, "chunk header bytes read %u too large",
+                                                 chunk_header_size));
     }
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_port,
                              BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header.port), NULL, NULL);
@@ -293,8 +295,9 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
         expert_add_info_format(body->pinfo, item, &ei_main_partial_header_too_long,
                                "Partial header length %u is not shorter than the %u-byte VDAgentMessage header",
                                partial_len, (guint)sizeof(VDAgentMessage));
-        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool,
-                                                              "partial header length %u too long", partial_len));
+        spicemig_note_problem(body->pinfo, SPICEMIG_DST_UNSAFE,
+                              wmem_strdup_printf(body->pinfo->pool, "partial header length %u too long",
+                                                 partial_len));
     }
     /* spice-server 0.15.1 reads this pointer 2 bytes off (relative to a mini
      * header instead of the migrate-data header); its writer's convention,
@@ -417,7 +420,8 @@ dissect_surface(spicemig_body_t *body, proto_tree *tree, guint32 offset, gboolea
         expert_add_info_format(body->pinfo, id_item, &ei_surface_id_out_of_range,
                                "Surface id %u is out of range: the destination server has surfaces 0 to %u",
                                id, SPICEMIG_NUM_SURFACES - 1);
-        spicemig_note_problem(body->pinfo, wmem_strdup_printf(body->pinfo->pool, "surface id %u out of range", id));
+        spicemig_note_problem(body->pinfo, SPICEMIG_DST_UNSAFE,
+                              wmem_strdup_printf(body->pinfo->pool, "surface id %u out of range", id));
     }
     if (!lossy)
         return;
@@ -661,15 +665,17 @@ spicemig_dissect_migrate_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
         expert_add_info_format(pinfo, magic_item, &ei_unknown_magic,
                                "Unknown migrate-data magic \"%s\" (0x%08x): not MNMD, DCMD, ICMD, SCMD or SVMD",
                                text, magic);
-        spicemig_note_problem(pinfo, wmem_strdup_printf(pinfo->pool, "unknown magic %s", text));
+        spicemig_note_problem(pinfo, SPICEMIG_DST_REJECTS,
+                              wmem_strdup_printf(pinfo->pool, "unknown magic %s", text));
         return wmem_strdup_printf(pinfo->pool, "unknown magic \"%s\"", text);
     }
     if (ctx->channel_type != 0 && !kind_is_carried_by(kind, ctx->channel_type)) {
         expert_add_info_format(pinfo, magic_item, &ei_magic_channel_mismatch,
                                "%s is %s migrate data, but this is the %s channel",
                                kind->magic, kind->channel_names, spicemig_channel_name(ctx->channel_type));
-        spicemig_note_problem(pinfo, wmem_strdup_printf(pinfo->pool, "%s on the %s channel", kind->magic,
-                                                        spicemig_channel_name(ctx->channel_type)));
+        spicemig_note_problem(pinfo, SPICEMIG_DST_REJECTS,
+                              wmem_strdup_printf(pinfo->pool, "%s on the %s channel",
+                                                 kind->magic, spicemig_channel_name(ctx->channel_type)));
     }
 
     spicemig_body_init(&body, tvb, pinfo, kind->fixed_part_end);
@@ -686,7 +692,10 @@ spicemig_dissect_migrate_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
         expert_add_info_format(pinfo, version_item, &ei_unsupported_version,
                                "%s version %u is not one spice-server 0.15.1 accepts (1 to %u)",
                                kind->magic, version, kind->max_version);
-        spicemig_note_problem(pinfo, wmem_strdup_printf(pinfo->pool, "%s version %u unsupported", kind->magic, version));
+        /* spice-server 0.15.1 takes any version up to its own, 0 included. */
+        spicemig_note_problem(pinfo, version > kind->max_version ? SPICEMIG_DST_REJECTS : SPICEMIG_DST_ACCEPTS,
+                              wmem_strdup_printf(pinfo->pool, "%s version %u unsupported",
+                                                 kind->magic, version));
     }
 
     /* A short body still shows the fields it has, its truncation after them. */

@@ -78,6 +78,7 @@ typedef struct {
     gboolean     builtin_lost;     /* a link message could not be handed over ... */
     guint32      builtin_lost_frame; /* ... in this frame: nothing after it is */
     gboolean     builtin_called;   /* the built-in has made itself the conversation's dissector */
+    spicemig_analysis_conn_t *analysis; /* sessions and migrations across connections */
 } spicemig_conv_t;
 
 /* Per frame, packet scope only: what the built-in dissector has been given in
@@ -327,6 +328,7 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
         gen = proto_tree_add_uint(view->tree, hf_channel_id, tvb, 0, 0, conv->channel_id);
         proto_item_set_generated(gen);
     }
+    spicemig_analysis_connection_items(view->tree, tvb, conv->analysis);
     /* What TCP fenced off in the Info column (e.g. "[TCP ZeroWindow] ")
      * stays in front of spicemig's text. */
     col_clear(pinfo->cinfo, COL_INFO);
@@ -335,7 +337,7 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
 }
 
 void
-spicemig_note_problem(packet_info *pinfo, const char *problem)
+spicemig_info_note_problem(packet_info *pinfo, const char *problem)
 {
     frame_view_t *view = find_frame_view(pinfo);
 
@@ -547,6 +549,8 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
         case PHASE_CLIENT_LINK:
             conv->channel_type = spicemig_tvb_get_u8(tvb, LINK_HEADER_LEN + 4);
             conv->channel_id = spicemig_tvb_get_u8(tvb, LINK_HEADER_LEN + 5);
+            spicemig_analysis_link(&conv->analysis, pinfo, tvb_get_letohl(tvb, LINK_HEADER_LEN), conv->channel_type,
+                                   conv->channel_id, &conv->server_addr, conv->server_port);
             break;
         case PHASE_AUTH_SELECT:
             conv->auth_mechanism = tvb_get_letohl(tvb, 0);
@@ -630,7 +634,7 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spice
     guint16 type = tvb_get_letohs(tvb, header_type_offset(header_len));
     guint32 size = tvb_reported_length(tvb) - header_len;
     const char *name = spicemig_message_name(&ctx, type);
-    const char *summary = NULL;
+    const char *summary = NULL, *hop;
     proto_item *item;
     proto_tree *subtree, *header_tree;
     int type_offset = header_type_offset(header_len);
@@ -661,7 +665,9 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spice
     } else if (size > 0) {
         proto_tree_add_item(subtree, hf_msg_body, body, 0, size, ENC_NA);
     }
-    add_message_info(pinfo, view, conv, name, NULL, summary);
+    hop = spicemig_analysis_migration_message(&conv->analysis, body, pinfo, subtree, &ctx, type,
+                                              &conv->server_addr, conv->server_port);
+    add_message_info(pinfo, view, conv, name, hop, summary);
 }
 
 /* Plausible start of a data message for a direction we are not in sync with. */
@@ -719,6 +725,7 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
         msg_tvb = tvb_new_subset_length(tvb, offset, (gint)msg_len);
         type = tvb_get_letohs(tvb, offset + type_offset);
         view = frame_view(tvb, pinfo, tree, conv, from_server);
+        spicemig_analysis_data_message(conv->analysis, msg_tvb, pinfo, view->tree, &ctx, type, header_len);
         if (spicemig_is_migration_message(&ctx, type) || spicemig_replaces_builtin(&ctx, type)
             || !hand_to_builtin(msg_tvb, pinfo, tree, data, conv, view, FALSE))
             dissect_own_message(msg_tvb, pinfo, view, conv, from_server, header_len, tvb_seq + (guint32)offset);
@@ -786,7 +793,7 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             view = frame_view(tvb, pinfo, tree, conv, from_server);
             proto_tree_add_expert_format(view->tree, pinfo, &ei_link_size, tvb, offset, -1,
                                          "Link message size %u is implausible: not SPICE framing", len);
-            spicemig_note_problem(pinfo, "link message size implausible");
+            spicemig_info_note_problem(pinfo, "link message size implausible");
             add_message_info(pinfo, view, conv, val_to_str_const(phase, link_name_vals, "LINK"), NULL, NULL);
             return tvb_reported_length(tvb);
         }
@@ -876,7 +883,8 @@ claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
         new_conv(conversation, &pinfo->dst, pinfo->destport);
         return TRUE;
     }
-    if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header))
+    if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header)
+        && !spicemig_analysis_known_server(tvb, pinfo, &from_server, &full_header))
         return FALSE;
     conversation = find_or_create_conversation(pinfo);
     conv = new_conv(conversation, from_server ? &pinfo->src : &pinfo->dst,

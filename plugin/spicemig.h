@@ -65,6 +65,20 @@ guint32 spicemig_check_count(spicemig_body_t *body, proto_item *count_item, cons
                              guint32 count, guint32 offset, guint32 entry_size);
 /* spicemig.trailing_data for bytes after everything the body accounts for. */
 void spicemig_check_trailing(spicemig_body_t *body, proto_tree *tree);
+/* What the destination spice-server 0.15.1 would do with the migrate-data
+ * body being decoded: a check it would fail (REJECTS) or a value it would use
+ * unchecked (UNSAFE); the analysis takes the worst note (packet scope) after
+ * each message. */
+typedef enum {
+    SPICEMIG_DST_ACCEPTS,
+    SPICEMIG_DST_UNSAFE,
+    SPICEMIG_DST_REJECTS
+} spicemig_dst_outcome_t;
+/* A problem a check found in the message being decoded, short and in the tree
+ * labels' words: the first one of a message ends its Info column entry as
+ * " [problem]", the worst outcome is the destination's verdict. */
+void spicemig_note_problem(packet_info *pinfo, spicemig_dst_outcome_t outcome, const char *problem);
+spicemig_dst_outcome_t spicemig_take_dst_outcome(packet_info *pinfo, const char **reason);
 /* proto_tree_add_item() of a fixed-part field when the body holds all of it,
  * so that a body cut short keeps the fields it has. Returns whether the field
  * is there; `item` and `value` (fields of 1, 2 or 4 bytes) may be NULL. */
@@ -101,6 +115,58 @@ const char *spicemig_dissect_wait_list(spicemig_body_t *body, proto_tree *tree, 
 /* Names of SPICE_LINK_ERR_* (link results, DISCONNECTING reasons). */
 extern const value_string spicemig_link_err_vals[];
 
+/* ---- spicemig-analysis.c: sessions, roles, migrations and forwarding
+ * across connections. State per connection (one pointer in the stream's
+ * conversation data), session and migration, recorded on the first pass. ---- */
+typedef struct spicemig_analysis_conn spicemig_analysis_conn_t;
+typedef struct spicemig_migration spicemig_migration_t;
+void spicemig_register_analysis(int proto, expert_module_t *expert);
+/* The client's link message (first pass): creates *analysis. */
+void spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, guint32 connection_id,
+                            guint8 channel_type, guint8 channel_id, const address *server_addr,
+                            guint32 server_port);
+/* Every data message handed to the built-in dissector: an O(1) check of
+ * channel and type before any work (MAIN_INIT, drawing, DISPLAY_INIT). */
+void spicemig_analysis_data_message(spicemig_analysis_conn_t *analysis, tvbuff_t *msg_tvb, packet_info *pinfo,
+                                    proto_tree *tree, const spicemig_msg_ctx_t *ctx, guint16 type,
+                                    guint32 header_len);
+/* A message spicemig decodes itself, `body` its body and `tree` its subtree:
+ * adds the migration's generated items; returns the hop of a migrate-data
+ * body for the Info column ("source→client", "client→destination") or NULL. */
+const char *spicemig_analysis_migration_message(spicemig_analysis_conn_t **analysis, tvbuff_t *body,
+                                                packet_info *pinfo, proto_tree *tree,
+                                                const spicemig_msg_ctx_t *ctx, guint16 type,
+                                                const address *server_addr, guint32 server_port);
+/* What the "spicemig" tap gets for each migration message. */
+typedef struct {
+    const spicemig_migration_t *migration;  /* NULL outside any migration */
+    const char *magic;                      /* a migrate-data body's magic, else NULL */
+    const char *hop;                        /* ... and its hop */
+} spicemig_tap_t;
+/* A migration as the statistics show it; strings in `scope`. */
+typedef struct {
+    guint32     id;
+    const char *kind;         /* "seamless", "semi-seamless", "switch-host", "cancelled", "refused" */
+    const char *source;       /* "address:port", NULL when not in the capture */
+    const char *destination;
+    guint32     begin_frame;
+    gboolean    begin_to_migrate_known, migrate_to_forwarded_known, display_gap_known;
+    nstime_t    begin_to_migrate, migrate_to_forwarded, display_gap;
+    guint32     bodies_sent, bodies_forwarded, bodies_missing, bodies_modified, bodies_unmatched;
+} spicemig_migration_info_t;
+void spicemig_migration_get_info(const spicemig_migration_t *migration, wmem_allocator_t *scope,
+                                 spicemig_migration_info_t *info);
+/* A segment of a connection nobody has claimed, to or from a server already
+ * seen speaking SPICE, that holds whole data messages: a connection the
+ * capture caught mid-way. Sets the direction and header format. */
+spicemig_heur_result_t spicemig_analysis_known_server(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_server,
+                                                      gboolean *full_header);
+/* spicemig.session_id and spicemig.role of the connection. */
+void spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, const spicemig_analysis_conn_t *analysis);
+
+/* ---- spicemig-stats.c: -z spicemig,tree and -z spicemig,migrations ---- */
+void spicemig_register_stats(void);
+
 /* ---- spicemig-replacements.c: messages the built-in SPICE dissector gets
  * wrong on real captures, decoded by spicemig instead ---- */
 void spicemig_register_replacements(int proto);
@@ -118,8 +184,7 @@ void spicemig_add_link_caps(proto_tree *tree, tvbuff_t *tvb, int caps_start, gui
 /* ---- spicemig-stream.c: SPICE stream framing and the frame's view ---- */
 void spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs_module);
 void spicemig_handoff_stream(void);
-/* Names the first error-level problem of the message being decoded in its
- * Info column entry, as " [problem]": short, in the tree labels' words. */
-void spicemig_note_problem(packet_info *pinfo, const char *problem);
+/* The Info column side of spicemig_note_problem(); also for stream problems. */
+void spicemig_info_note_problem(packet_info *pinfo, const char *problem);
 
 #endif /* SPICEMIG_H */

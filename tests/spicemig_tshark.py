@@ -5,6 +5,7 @@ import collections
 import functools
 import json
 import os
+import re
 import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,7 +28,13 @@ STREAM_EXPERTS = [
     "spicemig.mid_connection", "spicemig.unsynced", "spicemig.link.bad_size", "spicemig.sasl",
     "spicemig.builtin_lost", "spicemig.not_desegmented",
 ]
-ANY_EXPERT = " || ".join(BODY_EXPERTS + STREAM_EXPERTS)
+# ... and about a migration across connections (the Chat-level spicemig.milestone aside).
+ANALYSIS_EXPERTS = [
+    "spicemig.forward_modified", "spicemig.forward_missing", "spicemig.forward_unmatched",
+    "spicemig.display_init_mismatch", "spicemig.version_mismatch", "spicemig.body_without_ack",
+    "spicemig.body_never_sent",
+]
+ANY_EXPERT = " || ".join(BODY_EXPERTS + STREAM_EXPERTS + ANALYSIS_EXPERTS)
 # Separates the occurrences of a field; no decoded text contains it.
 AGGREGATOR = "\x1e"
 
@@ -71,7 +78,8 @@ def fields(capture_name, display_filter, *names, two_pass=True):
     for name in names:
         args += ["-e", name]
     rows = []
-    for line in tshark(*args).splitlines():
+    # Not splitlines(): it also splits at the aggregator (\x1e is a line boundary to Python).
+    for line in tshark(*args).split("\n")[:-1]:
         cells = line.split("\t")
         rows.append([cell.split(AGGREGATOR) if cell else [] for cell in cells])
     return rows
@@ -114,3 +122,22 @@ def experts(capture_name):
     walk(json.loads(text))
     return found
 
+
+
+def stats_tree_rows(text):
+    """The rows of a `-z NAME,tree` report as (depth, item, count): the
+    columns after the count and their widths differ between versions."""
+    rows = []
+    in_rows = False
+    for line in text.splitlines():
+        if line.startswith("Topic / Item"):
+            in_rows = False
+            continue
+        if line.startswith("-----"):
+            in_rows = not in_rows
+            continue
+        if in_rows and line.strip():
+            depth = len(line) - len(line.lstrip(" "))
+            item, count = re.split(r"\s{2,}", line.strip())[:2]
+            rows.append((depth, item, int(count)))
+    return rows

@@ -79,8 +79,10 @@ class RealDisplay(unittest.TestCase):
     def test_info_column(self):
         info = column("seamless-default.pcapng", 'spicemig.magic == "DCMD"', "_ws.col.Info")
         self.assertEqual(len(info), 2)
-        for line in info:
-            self.assertIn("Display MIGRATE_DATA DCMD v1: 1 surface, GLZ window 6290432", line)
+        # The source's body, then the client's forwarded copy, each with its hop.
+        self.assertIn("Display MIGRATE_DATA source\u2192client DCMD v1: 1 surface, GLZ window 6290432", info[0])
+        self.assertIn("Display MIGRATE_DATA client\u2192destination DCMD v1: 1 surface, GLZ window 6290432",
+                      info[1])
 
     def test_no_pointer_or_layout_complaints(self):
         for capture_name in ("seamless-default.pcapng", "seamless-jpeg-wan.pcapng",

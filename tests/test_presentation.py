@@ -75,29 +75,29 @@ class InfoColumn(unittest.TestCase):
 
     def test_problems_reach_the_info_column(self):
         expected = {
-            "chardev-version": "USB redirection MIGRATE_DATA SVMD v1: connected, write 0 bytes "
+            "chardev-version": "USB redirection MIGRATE_DATA source\u2192client SVMD v1: connected, write 0 bytes "
                                "[char device version 2 unsupported]",
-            "chunk-header-size": "Main MIGRATE_DATA MNMD v1: agent disconnected [chunk header bytes read 12 too large]",
+            "chunk-header-size": "Main MIGRATE_DATA source\u2192client MNMD v1: agent disconnected [chunk header bytes read 12 too large]",
             "dst-info-bad-host-ptr": "Main MIGRATE_BEGIN_SEAMLESS to ?:5932 (src version 1) "
                                      "[destination host offset 200 out of bounds]",
-            "magic-channel-mismatch": "Inputs MIGRATE_DATA DCMD v1: 1 surface, GLZ window 6290432 "
+            "magic-channel-mismatch": "Inputs MIGRATE_DATA source\u2192client DCMD v1: 1 surface, GLZ window 6290432 "
                                       "[DCMD on the Inputs channel]",
-            "partial-header-too-long": "Main MIGRATE_DATA MNMD v1: agent connected, write 0 bytes, partial agent "
+            "partial-header-too-long": "Main MIGRATE_DATA source\u2192client MNMD v1: agent connected, write 0 bytes, partial agent "
                                        "message header 24 bytes [partial header length 24 too long]",
-            "pointer-into-fixed-part": "USB redirection MIGRATE_DATA SVMD v1: connected, write 4 bytes "
+            "pointer-into-fixed-part": "USB redirection MIGRATE_DATA source\u2192client SVMD v1: connected, write 4 bytes "
                                        "[write data offset 12 inside the fixed part]",
-            "pointer-out-of-bounds": "Display MIGRATE_DATA DCMD v1: surfaces unreadable, GLZ window 6290432 "
+            "pointer-out-of-bounds": "Display MIGRATE_DATA source\u2192client DCMD v1: surfaces unreadable, GLZ window 6290432 "
                                      "[surfaces list offset 5000 out of bounds]",
-            "surface-id-out-of-range": "Display MIGRATE_DATA DCMD v1: 1 surface, GLZ window 6290432 "
+            "surface-id-out-of-range": "Display MIGRATE_DATA source\u2192client DCMD v1: 1 surface, GLZ window 6290432 "
                                        "[surface id 2000 out of range]",
-            "truncated-count": "Display MIGRATE_DATA DCMD v1: 100 surfaces, GLZ window 6290432 "
+            "truncated-count": "Display MIGRATE_DATA source\u2192client DCMD v1: 100 surfaces, GLZ window 6290432 "
                                "[number of surfaces 100 past the body end]",
-            "truncated-fixed": "Display MIGRATE_DATA DCMD v1: truncated to 50 of 80 bytes [DCMD truncated]",
-            "unknown-magic": "Display MIGRATE_DATA unknown magic \"XXMD\" [unknown magic XXMD]",
-            "unsupported-version": "Inputs MIGRATE_DATA ICMD v2: motion count 0 [ICMD version 2 unsupported]",
+            "truncated-fixed": "Display MIGRATE_DATA source\u2192client DCMD v1: truncated to 50 of 80 bytes [DCMD truncated]",
+            "unknown-magic": "Display MIGRATE_DATA source\u2192client unknown magic \"XXMD\" [unknown magic XXMD]",
+            "unsupported-version": "Inputs MIGRATE_DATA source\u2192client ICMD v2: motion count 0 [ICMD version 2 unsupported]",
             # Warnings, not errors: no suffix.
             "migrate-unknown-flags": "Inputs MIGRATE flags 0x0000000c",
-            "trailing-data": "Inputs MIGRATE_DATA ICMD v1: motion count 0",
+            "trailing-data": "Inputs MIGRATE_DATA source\u2192client ICMD v1: motion count 0",
         }
         for name, info in expected.items():
             cap = "synthetic/malformed-%s.pcap" % name

@@ -1,0 +1,230 @@
+/* spicemig-stats.c
+ * Statistics over the migrations of a capture, from the "spicemig" tap the
+ * analysis feeds (one record per migration message):
+ *   tshark -z spicemig,tree        (also Statistics > SpiceMig in Wireshark)
+ *     migrations by kind, bodies by magic and hop, problems by expert info;
+ *   tshark -q -z spicemig,migrations
+ *     one line per migration: kind, hosts, times, bodies forwarded, missing
+ *     and modified.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <wireshark.h>
+#include <epan/packet.h>
+#include <epan/expert.h>
+#include <epan/tap.h>
+#include <epan/stats_tree.h>
+#include <epan/stat_tap_ui.h>
+
+#include "spicemig.h"
+
+#define STATS_TREE_ABBR  "spicemig"  /* -z spicemig,tree */
+#define MIGRATIONS_ABBR  "spicemig,migrations"
+
+static const char *const node_migrations = "Migrations by kind";
+static const char *const node_bodies = "Migrate-data bodies by magic and hop";
+static const char *const node_problems = "Problems by expert info";
+
+static int st_migrations = -1;
+static int st_bodies = -1;
+static int st_problems = -1;
+
+/* ---- the stats tree ---- */
+
+/* The tree being filled: the expert tap's listener ticks it too. */
+static stats_tree *active_tree;
+static gboolean listening_to_experts;
+/* Ids of the migrations counted so far. */
+static GHashTable *counted_migrations;
+
+static tap_packet_status
+count_problem(void *tapdata _U_, packet_info *pinfo _U_, epan_dissect_t *edt _U_, const void *data,
+              tap_flags_t flags _U_)
+{
+    const expert_info_t *expert = (const expert_info_t *)data;
+    header_field_info *hfinfo;
+
+    if (!active_tree || expert->severity < PI_WARN || expert->hf_index <= 0)
+        return TAP_PACKET_DONT_REDRAW;
+    hfinfo = proto_registrar_get_nth(expert->hf_index);
+    if (!hfinfo || !g_str_has_prefix(hfinfo->abbrev, "spicemig."))
+        return TAP_PACKET_DONT_REDRAW;
+    tick_stat_node(active_tree, node_problems, 0, TRUE);
+    tick_stat_node(active_tree, hfinfo->abbrev, st_problems, FALSE);
+    return TAP_PACKET_REDRAW;
+}
+
+static void
+tree_init(stats_tree *st)
+{
+    GString *error;
+
+    st_migrations = stats_tree_create_node(st, node_migrations, 0, STAT_DT_INT, TRUE);
+    st_bodies = stats_tree_create_node(st, node_bodies, 0, STAT_DT_INT, TRUE);
+    st_problems = stats_tree_create_node(st, node_problems, 0, STAT_DT_INT, TRUE);
+    active_tree = st;
+    if (counted_migrations)
+        g_hash_table_remove_all(counted_migrations);
+    else
+        counted_migrations = g_hash_table_new(g_direct_hash, g_direct_equal);
+    /* Problems come from every spicemig expert info, whichever decoder raised
+     * it; init runs again on each reset, the listener must not double. */
+    if (listening_to_experts)
+        return;
+    error = register_tap_listener("expert", &active_tree, NULL, 0, NULL, count_problem, NULL, NULL);
+    if (error)
+        g_string_free(error, TRUE);
+    else
+        listening_to_experts = TRUE;
+}
+
+static void
+tree_cleanup(stats_tree *st _U_)
+{
+    if (listening_to_experts)
+        remove_tap_listener(&active_tree);
+    listening_to_experts = FALSE;
+    active_tree = NULL;
+}
+
+static tap_packet_status
+tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
+            tap_flags_t flags _U_)
+{
+    const spicemig_tap_t *record = (const spicemig_tap_t *)data;
+    spicemig_migration_info_t info;
+    int magic_node;
+
+    if (record->migration) {
+        spicemig_migration_get_info(record->migration, pinfo->pool, &info);
+        if (!g_hash_table_contains(counted_migrations, GUINT_TO_POINTER(info.id))) {
+            g_hash_table_add(counted_migrations, GUINT_TO_POINTER(info.id));
+            tick_stat_node(st, node_migrations, 0, TRUE);
+            tick_stat_node(st, info.kind, st_migrations, FALSE);
+        }
+    }
+    if (record->magic) {
+        tick_stat_node(st, node_bodies, 0, TRUE);
+        magic_node = tick_stat_node(st, record->magic, st_bodies, TRUE);
+        tick_stat_node(st, record->hop, magic_node, FALSE);
+    }
+    return TAP_PACKET_REDRAW;
+}
+
+/* ---- the per-migration table ---- */
+
+typedef struct {
+    GPtrArray  *migrations;  /* const spicemig_migration_t *, in the order first seen */
+    GHashTable *seen;
+} migrations_table_t;
+
+static void
+table_reset(void *tapdata)
+{
+    migrations_table_t *table = (migrations_table_t *)tapdata;
+
+    g_ptr_array_set_size(table->migrations, 0);
+    g_hash_table_remove_all(table->seen);
+}
+
+static tap_packet_status
+table_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, const void *data,
+             tap_flags_t flags _U_)
+{
+    migrations_table_t *table = (migrations_table_t *)tapdata;
+    const spicemig_tap_t *record = (const spicemig_tap_t *)data;
+
+    if (!record->migration || g_hash_table_contains(table->seen, record->migration))
+        return TAP_PACKET_DONT_REDRAW;
+    g_hash_table_add(table->seen, (gpointer)record->migration);
+    g_ptr_array_add(table->migrations, (gpointer)record->migration);
+    return TAP_PACKET_REDRAW;
+}
+
+static void
+print_time(const nstime_t *time, gboolean known)
+{
+    if (known)
+        printf(" %13.9f", nstime_to_sec(time));
+    else
+        printf(" %13s", "-");
+}
+
+static void
+table_draw(void *tapdata)
+{
+    migrations_table_t *table = (migrations_table_t *)tapdata;
+    wmem_allocator_t *scope = wmem_allocator_new(WMEM_ALLOCATOR_SIMPLE);
+    guint i;
+
+    printf("\n==================================================================================================================================\n");
+    printf("SPICE migrations (times in seconds)\n");
+    printf("%-3s %-13s %-21s %-21s %6s %13s %13s %13s %5s %9s %7s %8s %9s\n",
+           "#", "Kind", "Source", "Destination", "Begin", "Begin>MIGRATE", "MIGRATE>fwd", "Display gap",
+           "Sent", "Forwarded", "Missing", "Modified", "Unmatched");
+    for (i = 0; i < table->migrations->len; i++) {
+        spicemig_migration_info_t info;
+
+        spicemig_migration_get_info((const spicemig_migration_t *)g_ptr_array_index(table->migrations, i),
+                                    scope, &info);
+        printf("%-3u %-13s %-21s %-21s %6u", info.id, info.kind, info.source ? info.source : "-",
+               info.destination ? info.destination : "-", info.begin_frame);
+        print_time(&info.begin_to_migrate, info.begin_to_migrate_known);
+        print_time(&info.migrate_to_forwarded, info.migrate_to_forwarded_known);
+        print_time(&info.display_gap, info.display_gap_known);
+        printf(" %5u %9u %7u %8u %9u\n", info.bodies_sent, info.bodies_forwarded, info.bodies_missing,
+               info.bodies_modified, info.bodies_unmatched);
+    }
+    wmem_destroy_allocator(scope);
+    printf("==================================================================================================================================\n");
+}
+
+static void
+table_finish(void *tapdata)
+{
+    migrations_table_t *table = (migrations_table_t *)tapdata;
+
+    g_ptr_array_free(table->migrations, TRUE);
+    g_hash_table_destroy(table->seen);
+    g_free(table);
+}
+
+static void
+table_init(const char *opt_arg, void *userdata _U_)
+{
+    migrations_table_t *table = g_new0(migrations_table_t, 1);
+    const char *filter = NULL;
+    GString *error;
+
+    /* -z spicemig,migrations[,FILTER] */
+    if (g_str_has_prefix(opt_arg, MIGRATIONS_ABBR ","))
+        filter = opt_arg + strlen(MIGRATIONS_ABBR ",");
+    table->migrations = g_ptr_array_new();
+    table->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    error = register_tap_listener("spicemig", table, filter, 0, table_reset, table_packet, table_draw,
+                                  table_finish);
+    if (error) {
+        fprintf(stderr, "tshark: couldn't register " MIGRATIONS_ABBR " tap: %s\n", error->str);
+        g_string_free(error, TRUE);
+        table_finish(table);
+        exit(1);
+    }
+}
+
+static stat_tap_ui migrations_ui = {
+    REGISTER_STAT_GROUP_GENERIC,
+    NULL,
+    MIGRATIONS_ABBR,
+    table_init,
+    0,
+    NULL
+};
+
+void
+spicemig_register_stats(void)
+{
+    stats_tree_register_plugin("spicemig", STATS_TREE_ABBR, "SpiceMig", 0, tree_packet, tree_init,
+                               tree_cleanup);
+    register_stat_tap_ui(&migrations_ui, NULL);
+}
