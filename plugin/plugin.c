@@ -33,6 +33,14 @@ proto_register_spicemig(void)
     spicemig_register_control(proto_spicemig, expert);
     spicemig_register_migrate_data(proto_spicemig, expert, prefs_module);
     spicemig_register_pointer(proto_spicemig, expert);
+    spicemig_register_tls(proto_spicemig, expert);
+}
+
+static void
+proto_reg_handoff_spicemig(void)
+{
+    spicemig_handoff_stream();
+    spicemig_handoff_tls();
 }
 
 void
@@ -41,6 +49,6 @@ plugin_register(void)
     static proto_plugin plug;
 
     plug.register_protoinfo = proto_register_spicemig;
-    plug.register_handoff = spicemig_handoff_stream;
+    plug.register_handoff = proto_reg_handoff_spicemig;
     proto_register_plugin(&plug);
 }

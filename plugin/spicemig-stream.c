@@ -8,7 +8,8 @@
  * dissector so that its decoding of drawing, cursor and main messages is kept.
  *
  * Where each direction's link messages and data phase start is remembered
- * as TCP sequence numbers in the conversation: a handful of numbers per
+ * as stream positions in the conversation (TCP sequence numbers, or what
+ * spicemig-tls.c gives for SPICE inside TLS): a handful of numbers per
  * connection, so any pass can frame any segment without per-frame state.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -49,10 +50,10 @@ typedef enum {
 #define MAX_LINK_MESSAGES 3
 
 typedef struct {
-    guint32  link_seq[MAX_LINK_MESSAGES]; /* where each link message starts */
+    spicemig_pos_t link_seq[MAX_LINK_MESSAGES]; /* where each link message starts */
     guint    link_count;
     gboolean data_known;
-    guint32  data_seq;                    /* first byte after the link phase */
+    spicemig_pos_t data_seq;              /* first byte after the link phase */
     stream_phase_t data_phase;            /* PHASE_DATA or PHASE_SASL */
 } direction_t;
 
@@ -68,12 +69,14 @@ typedef struct {
     gboolean     server_auth_selection;
     guint32      auth_mechanism;   /* SPICE_COMMON_CAP_AUTH_*, 0 until chosen */
     gboolean     mid_connection;   /* claimed without seeing the link phase */
-    guint32      claim_seq;        /* mid-connection: the message that claimed it */
+    spicemig_pos_t claim_seq;      /* mid-connection: the message that claimed it */
     gboolean     claim_from_server;
     gboolean     full_header_inferred; /* mid-connection: header format guessed */
     gboolean     builtin_lost;     /* a link message could not be handed over ... */
     guint32      builtin_lost_frame; /* ... in this frame: nothing after it is */
     gboolean     builtin_called;   /* the built-in has made itself the conversation's dissector */
+    dissector_handle_t carrier;    /* the conversation's dissector: ours on TCP, TLS's on TLS */
+    gboolean     over_tls;         /* positions from spicemig-tls.c: no 32-bit wrap */
 } spicemig_conv_t;
 
 /* Per frame, packet scope only: what the built-in dissector has been given in
@@ -84,8 +87,6 @@ typedef enum {
     BUILTIN_GOT_LINK,
     BUILTIN_GOT_DATA
 } builtin_frame_t;
-
-enum { KEY_BUILTIN_FRAME = 0, KEY_INFO_STARTED = 1 };
 
 static dissector_handle_t spicemig_handle;
 static dissector_handle_t spicemig_vnc_ports_handle;
@@ -153,9 +154,11 @@ static const value_string auth_mechanism_vals[] = {
 };
 
 static inline gboolean
-seq_ge(guint32 a, guint32 b)
+seq_ge(const spicemig_conv_t *conv, spicemig_pos_t a, spicemig_pos_t b)
 {
-    return (gint32)(a - b) >= 0;
+    if (conv->over_tls)
+        return a >= b;
+    return (gint32)((guint32)a - (guint32)b) >= 0; /* TCP sequence numbers wrap */
 }
 
 static gboolean
@@ -165,14 +168,17 @@ is_from_server(const spicemig_conv_t *conv, const packet_info *pinfo)
 }
 
 static spicemig_conv_t *
-new_conv(conversation_t *conversation, const address *server_addr, guint32 server_port)
+new_conv(conversation_t *conversation, const address *server_addr, guint32 server_port,
+         dissector_handle_t carrier)
 {
     spicemig_conv_t *conv = wmem_new0(wmem_file_scope(), spicemig_conv_t);
 
     copy_address_wmem(wmem_file_scope(), &conv->server_addr, server_addr);
     conv->server_port = server_port;
+    conv->carrier = carrier;
+    conv->over_tls = carrier != spicemig_handle;
     conversation_add_proto_data(conversation, proto_spicemig, conv);
-    conversation_set_dissector(conversation, spicemig_handle);
+    conversation_set_dissector(conversation, carrier);
     return conv;
 }
 
@@ -198,12 +204,12 @@ link_phase_at_index(const spicemig_conv_t *conv, gboolean from_server, guint ind
 }
 
 static stream_phase_t
-phase_at(const spicemig_conv_t *conv, gboolean from_server, guint32 seq)
+phase_at(const spicemig_conv_t *conv, gboolean from_server, spicemig_pos_t seq)
 {
     const direction_t *dir = &conv->dir[from_server];
     guint i;
 
-    if (dir->data_known && seq_ge(seq, dir->data_seq))
+    if (dir->data_known && seq_ge(conv, seq, dir->data_seq))
         return dir->data_phase;
     for (i = 0; i < dir->link_count; i++) {
         if (dir->link_seq[i] == seq)
@@ -217,7 +223,7 @@ phase_at(const spicemig_conv_t *conv, gboolean from_server, guint32 seq)
 /* First pass: remember where a link message started and, after the last
  * one, where the data phase starts. */
 static void
-record_link_message(spicemig_conv_t *conv, gboolean from_server, guint32 seq, guint32 len)
+record_link_message(spicemig_conv_t *conv, gboolean from_server, spicemig_pos_t seq, guint32 len)
 {
     direction_t *dir = &conv->dir[from_server];
     stream_phase_t next;
@@ -239,7 +245,7 @@ record_link_message(spicemig_conv_t *conv, gboolean from_server, guint32 seq, gu
 }
 
 static void
-start_data_phase(spicemig_conv_t *conv, gboolean from_server, guint32 seq)
+start_data_phase(spicemig_conv_t *conv, gboolean from_server, spicemig_pos_t seq)
 {
     conv->dir[from_server].data_known = TRUE;
     conv->dir[from_server].data_seq = seq;
@@ -264,9 +270,9 @@ mini_header(const spicemig_conv_t *conv)
 static void
 start_info_once(packet_info *pinfo)
 {
-    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_INFO_STARTED))
+    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_INFO_STARTED))
         return;
-    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_INFO_STARTED, GINT_TO_POINTER(1));
+    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_INFO_STARTED, GINT_TO_POINTER(1));
     col_clear(pinfo->cinfo, COL_INFO);
 }
 
@@ -278,7 +284,7 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
                 spicemig_conv_t *conv, gboolean link_phase)
 {
     builtin_frame_t got = (builtin_frame_t)GPOINTER_TO_INT(
-        p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME));
+        p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_BUILTIN_FRAME));
     int consumed;
 
     if (!builtin_spice_handle || conv->mid_connection
@@ -286,7 +292,7 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
         || got == BUILTIN_GOT_LINK || (link_phase && got == BUILTIN_GOT_DATA))
         return FALSE;
     if (got == BUILTIN_NOTHING_YET)
-        p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME,
+        p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_BUILTIN_FRAME,
                          GINT_TO_POINTER(link_phase ? BUILTIN_GOT_LINK : BUILTIN_GOT_DATA));
 
     consumed = call_dissector_only(builtin_spice_handle, msg_tvb, pinfo, tree, data);
@@ -295,7 +301,7 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
     pinfo->desegment_len = 0;
     if (!conv->builtin_called) {
         /* On its first call it makes itself the conversation's dissector. */
-        conversation_set_dissector(find_or_create_conversation(pinfo), spicemig_handle);
+        conversation_set_dissector(find_or_create_conversation(pinfo), conv->carrier);
         conv->builtin_called = TRUE;
     }
     col_set_fence(pinfo->cinfo, COL_INFO);
@@ -400,7 +406,7 @@ link_message_len(tvbuff_t *tvb, int offset, stream_phase_t phase)
 /* One link-phase message, `tvb` holding exactly it. */
 static void
 dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data,
-                     spicemig_conv_t *conv, gboolean from_server, stream_phase_t phase, guint32 seq)
+                     spicemig_conv_t *conv, gboolean from_server, stream_phase_t phase, spicemig_pos_t seq)
 {
     guint32 len = tvb_reported_length(tvb);
     proto_item *item, *gen;
@@ -456,7 +462,10 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
             if (len >= LINK_HEADER_LEN + LINK_MESS_LEN)
                 dissect_link_caps(tvb, subtree, conv, FALSE, LINK_HEADER_LEN + 6, LINK_HEADER_LEN, len);
         } else {
-            proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN, 4, ENC_LITTLE_ENDIAN);
+            proto_item *error_item = proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN, 4,
+                                                         ENC_LITTLE_ENDIAN);
+            spicemig_tls_check_link_error(pinfo, error_item, conv->channel_type,
+                                          tvb_get_letohl(tvb, LINK_HEADER_LEN));
             if (len >= LINK_HEADER_LEN + LINK_REPLY_LEN)
                 dissect_link_caps(tvb, subtree, conv, TRUE, LINK_HEADER_LEN + 4 + SPICE_TICKET_PUBKEY_BYTES,
                                   LINK_HEADER_LEN, len);
@@ -483,7 +492,7 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
  * any message the built-in dissector cannot be given. */
 static void
 dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemig_conv_t *conv,
-                    gboolean from_server, guint32 header_len, guint32 seq)
+                    gboolean from_server, guint32 header_len, spicemig_pos_t seq)
 {
     spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
     guint16 type = tvb_get_letohs(tvb, header_type_offset(header_len));
@@ -549,7 +558,7 @@ plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, 
 }
 
 static int
-dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *pinfo, proto_tree *tree,
+dissect_data_messages(tvbuff_t *tvb, int offset, spicemig_pos_t tvb_seq, packet_info *pinfo, proto_tree *tree,
                       void *data, spicemig_conv_t *conv, gboolean from_server)
 {
     guint32 header_len = mini_header(conv) ? MINI_HEADER_LEN : FULL_HEADER_LEN;
@@ -588,28 +597,29 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
     return offset;
 }
 
-/* Frames the messages of one TCP segment (or reassembled run of segments). */
-static int
-dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+/* Frames the messages of one TCP segment or TLS record (or reassembled run
+ * of them) starting at stream position `tvb_seq`; returns the bytes framed. */
+int
+spicemig_stream_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data,
+                        spicemig_pos_t tvb_seq)
 {
-    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
     conversation_t *conversation = find_or_create_conversation(pinfo);
     spicemig_conv_t *conv = (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig);
     gboolean from_server;
     int offset = 0;
 
-    if (!conv || !tcpinfo)
+    if (!conv)
         return 0;
     from_server = is_from_server(conv, pinfo);
 
     while (tvb_reported_length_remaining(tvb, offset) > 0) {
-        guint32 seq = tcpinfo->seq + (guint32)offset;
+        spicemig_pos_t seq = tvb_seq + (guint32)offset;
         stream_phase_t phase = phase_at(conv, from_server, seq);
         guint remaining = tvb_reported_length_remaining(tvb, offset);
         guint32 len;
 
         if (phase == PHASE_DATA)
-            return dissect_data_messages(tvb, offset, tcpinfo->seq, pinfo, tree, data, conv, from_server);
+            return dissect_data_messages(tvb, offset, tvb_seq, pinfo, tree, data, conv, from_server);
 
         if (phase == PHASE_SASL) {
             proto_tree_add_expert(tree, pinfo, &ei_sasl, tvb, offset, -1);
@@ -622,7 +632,7 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             if (plausible_message_start(tvb, offset, conv, from_server)) {
                 if (!PINFO_FD_VISITED(pinfo))
                     start_data_phase(conv, from_server, seq);
-                return dissect_data_messages(tvb, offset, tcpinfo->seq, pinfo, tree, data, conv, from_server);
+                return dissect_data_messages(tvb, offset, tvb_seq, pinfo, tree, data, conv, from_server);
             }
             start_info_once(pinfo);
             col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", "Continuation of a message begun before the capture");
@@ -657,7 +667,8 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 static int
 dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    int consumed = dissect_stream_messages(tvb, pinfo, tree, data);
+    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
+    int consumed = tcpinfo ? spicemig_stream_dissect(tvb, pinfo, tree, data, tcpinfo->seq) : 0;
 
     /* Asking TCP for more data counts as taking the whole segment. */
     return pinfo->desegment_len ? (int)tvb_captured_length(tvb) : consumed;
@@ -703,35 +714,49 @@ looks_like_migration_start(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_ser
     return FALSE;
 }
 
-/* Claims the connection when `tvb` starts a SPICE connection or, in a
- * capture begun mid-connection, a migration. */
-static gboolean
-claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
+/* Claims the connection when `tvb` (at stream position `seq`) starts a SPICE
+ * connection or, in a capture begun mid-connection, a migration. `carrier`
+ * is the dissector that hands spicemig the bytes: its own (TCP) or TLS's. */
+gboolean
+spicemig_stream_claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t seq, dissector_handle_t carrier)
 {
-    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
     conversation_t *conversation;
     spicemig_conv_t *conv;
     gboolean from_server, full_header;
 
-    if (!tcpinfo)
-        return FALSE;
     if (tvb_captured_length(tvb) >= LINK_HEADER_LEN && tvb_get_ntohl(tvb, 0) == SPICE_MAGIC_BE
         && tvb_get_letohl(tvb, 4) == SPICE_VERSION_MAJOR) {
         conversation = find_or_create_conversation(pinfo);
-        new_conv(conversation, &pinfo->dst, pinfo->destport);
+        new_conv(conversation, &pinfo->dst, pinfo->destport, carrier);
         return TRUE;
     }
     if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header))
         return FALSE;
     conversation = find_or_create_conversation(pinfo);
     conv = new_conv(conversation, from_server ? &pinfo->src : &pinfo->dst,
-                    from_server ? pinfo->srcport : pinfo->destport);
+                    from_server ? pinfo->srcport : pinfo->destport, carrier);
     conv->mid_connection = TRUE;
     conv->full_header_inferred = full_header;
-    conv->claim_seq = tcpinfo->seq;
+    conv->claim_seq = seq;
     conv->claim_from_server = from_server;
-    start_data_phase(conv, from_server, tcpinfo->seq);
+    start_data_phase(conv, from_server, seq);
     return TRUE;
+}
+
+static gboolean
+claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
+{
+    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
+
+    return tcpinfo && spicemig_stream_claim(tvb, pinfo, tcpinfo->seq, spicemig_handle);
+}
+
+gboolean
+spicemig_stream_owns(packet_info *pinfo)
+{
+    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+
+    return conversation && conversation_get_proto_data(conversation, proto_spicemig);
 }
 
 static spicemig_heur_result_t
