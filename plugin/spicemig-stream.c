@@ -769,15 +769,19 @@ dissect_spicemig_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void 
 }
 
 /* TCP ports 5900-5901, the QEMU/libvirt defaults shared with VNC: keep SPICE
- * connections, give everything else to VNC unchanged. */
+ * connections and TLS ones (libvirt's first SPICE tls-port is 5901), give
+ * everything else to VNC unchanged. */
 static int
 dissect_spicemig_vnc_ports(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+    int tls_consumed;
 
     if ((conversation && conversation_get_proto_data(conversation, proto_spicemig))
         || claim_connection(tvb, pinfo, data))
         return dissect_spicemig_stream(tvb, pinfo, tree, data);
+    if ((tls_consumed = spicemig_tls_dissect_handshake(tvb, pinfo, tree, data)) > 0)
+        return tls_consumed;
     return vnc_handle ? call_dissector(vnc_handle, tvb, pinfo, tree) : 0;
 }
 

@@ -17,9 +17,12 @@
 
 #include <wireshark.h>
 #include <epan/packet.h>
+#include <epan/conversation.h>
 #include <epan/proto_data.h>
 
 #include "spicemig.h"
+
+#define TLS_HANDSHAKE_RECORD 22 /* TLS ContentType handshake */
 
 static dissector_handle_t spicemig_tls_handle;
 static dissector_handle_t tls_handle;
@@ -69,6 +72,17 @@ dissect_spicemig_tls_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
         *SPICEMIG_TLS_APP_HANDLE(data) = spicemig_tls_handle;
     dissect_records(tvb, pinfo, tree, pos);
     return TRUE;
+}
+
+int
+spicemig_tls_dissect_handshake(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    /* TLS record header: content type handshake, protocol version 3.x (SSL 3.0 to TLS 1.3). */
+    if (!tls_handle || tvb_captured_length(tvb) < 3 || spicemig_tvb_get_u8(tvb, 0) != TLS_HANDSHAKE_RECORD
+        || spicemig_tvb_get_u8(tvb, 1) != 3 || spicemig_tvb_get_u8(tvb, 2) > 4)
+        return 0;
+    conversation_set_dissector(find_or_create_conversation(pinfo), tls_handle);
+    return call_dissector_with_data(tls_handle, tvb, pinfo, tree, data);
 }
 
 void

@@ -127,6 +127,9 @@ int spicemig_stream_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 /* ---- spicemig-tls.c: SPICE inside TLS application data ---- */
 void spicemig_register_tls(int proto, expert_module_t *expert);
 void spicemig_handoff_tls(void);
+/* Hands a connection that starts with a TLS handshake record to TLS (and
+ * makes TLS its conversation dissector); returns 0 for anything else. */
+int spicemig_tls_dissect_handshake(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
 /* spicemig.link.need_secured on a server link reply refusing a plain
  * connection (SPICE_LINK_ERR_NEED_SECURED). */
 void spicemig_tls_check_link_error(packet_info *pinfo, proto_item *error_item, guint8 channel_type,

@@ -9,10 +9,11 @@ and display are refused with SPICE_LINK_ERR_NEED_SECURED and redone on TLS
 
 import unittest
 
-from spicemig_tshark import column, count, experts, fields, tshark
+from spicemig_tshark import builtin_only, capture, column, count, experts, fields, tshark
 
 ALL, ALL_KEYS = "tls-all-channels.pcapng", "tls-all-channels.keys"
 MIXED, MIXED_KEYS = "tls-mixed-ports.pcapng", "tls-mixed-ports.keys"
+VNC_PORTS, VNC_PORTS_KEYS = "tls-mixed-ports-5900.pcapng", "tls-mixed-ports-5900.keys"
 PLAIN = "seamless-default.pcapng"
 CAPTURES = ((ALL, ALL_KEYS), (MIXED, MIXED_KEYS))
 
@@ -133,6 +134,26 @@ class NeedSecured(unittest.TestCase):
                          [("5911", "1"), ("5911", "2"), ("5913", "1"), ("5913", "2")])
         self.assertEqual(column(MIXED, "tls && spicemig.link.kind == 4", "spicemig.link.result",
                                 key_log=MIXED_KEYS), ["0"] * 4)
+
+
+class VncPorts(unittest.TestCase):
+    """Source on 5900 (plain) and 5901 (TLS), libvirt's first ports, which
+    Wireshark gives to VNC."""
+
+    def test_tls_port_5901_not_taken_by_vnc(self):
+        keys = ("-o", "tls.keylog_file:" + capture(VNC_PORTS_KEYS))
+        self.assertEqual(len(builtin_only(VNC_PORTS, "-Y", "vnc && tcp.port == 5901", *keys).splitlines()), 150)
+        self.assertEqual(count(VNC_PORTS, "vnc || data || _ws.malformed", key_log=VNC_PORTS_KEYS), 0)
+        self.assertEqual(count(VNC_PORTS, "tls.record.content_type == 23 && !spice && !spicemig "
+                               "&& !tls.reassembled_in", key_log=VNC_PORTS_KEYS), 0)
+
+    def test_bodies_from_both_source_ports(self):
+        rows = fields(VNC_PORTS, "spicemig.msg.type == 2", "tcp.srcport", "spicemig.magic",
+                      key_log=VNC_PORTS_KEYS)
+        self.assertEqual(sorted((row[0][0], row[1][0]) for row in rows),
+                         [("5900", "ICMD"), ("5901", "DCMD"), ("5901", "MNMD")])
+        self.assertEqual(column(VNC_PORTS, 'spicemig.magic == "DCMD"', "spicemig.display.glz_dict.size",
+                                key_log=VNC_PORTS_KEYS), ["6290432"] * 2)
 
 
 class WithoutKeys(unittest.TestCase):
