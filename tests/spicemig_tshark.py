@@ -69,7 +69,7 @@ def key_log_options(key_log_name):
     directory = tempfile.mkdtemp(prefix="spicemig-keys-")
     atexit.register(shutil.rmtree, directory, True)
     os.chmod(directory, 0o755)
-    path = os.path.join(directory, key_log_name)
+    path = os.path.join(directory, os.path.basename(key_log_name))
     shutil.copyfile(capture(key_log_name), path)
     os.chmod(path, 0o644)
     return ("-o", "tls.keylog_file:" + path)

@@ -156,6 +156,55 @@ class VncPorts(unittest.TestCase):
                                 key_log=VNC_PORTS_KEYS), ["6290432"] * 2)
 
 
+class SyntheticRecordLayouts(unittest.TestCase):
+    """Record layouts real SPICE software does not write, with real TLS around
+    synthetic SPICE (tools/make-synthetic-tls-captures)."""
+
+    @staticmethod
+    def decoded(name):
+        """(TLS record lengths, built-in message types, spicemig message types) per frame."""
+        rows = fields("synthetic/%s.pcap" % name, "spice.message_type || spicemig.msg.type",
+                      "tls.record.length", "spice.message_type", "spicemig.msg.type",
+                      key_log="synthetic/%s.keys" % name)
+        return [tuple(tuple(cell) for cell in row) for row in rows]
+
+    def test_several_messages_per_record(self):
+        self.assertEqual(self.decoded("tls-several-per-record"), [
+            (("53",), ("4", "4"), ()),   # PING, PING in one record
+            (("53",), ("3", "3"), ()),   # PONG, PONG
+            (("27",), (), ("1",)),       # MIGRATE
+            (("23",), (), ("4",)),       # MIGRATE_FLUSH_MARK
+            (("129",), ("4",), ("2",)),  # MIGRATE_DATA (DCMD) and PING in one record
+            (("129",), ("3",), ("5",)),  # forwarded MIGRATE_DATA and PONG
+        ])
+        self.assertEqual(column("synthetic/tls-several-per-record.pcap", 'spicemig.magic == "DCMD"',
+                                "spicemig.display.glz_dict.size",
+                                key_log="synthetic/tls-several-per-record.keys"), ["6290432"] * 2)
+
+    def test_message_over_records_and_segments(self):
+        rows = fields("synthetic/tls-split-migrate-data.pcap", "spicemig.magic", "tls.segment.count",
+                      "tls.reassembled.length", "spicemig.chardev.write_size", "spice.message_type",
+                      key_log="synthetic/tls-split-migrate-data.keys")
+        # 20039 bytes from a 16 kB record and the next one, which also holds a PING (PONG).
+        self.assertEqual(rows, [[["2"], ["20039"], ["20000"], ["4"]], [["2"], ["20039"], ["20000"], ["3"]]])
+        # Each record over 1000-byte TCP segments: 17 and 5 of them, on each side.
+        records = fields("synthetic/tls-split-migrate-data.pcap", "tls.record.length > 3000",
+                         "tcp.segment.count", "tls.record.length", key_log="synthetic/tls-split-migrate-data.keys")
+        self.assertEqual(records, [[["17"], ["16401"]], [["5"], ["3690"]]] * 2)
+
+    def test_link_result_and_first_message_in_one_record(self):
+        rows = fields("synthetic/tls-coalesced-link-result.pcap", "spicemig.link.kind == 4",
+                      "tls.record.length", "spicemig.link.result", "spicemig.msg.type",
+                      key_log="synthetic/tls-coalesced-link-result.keys")
+        self.assertEqual(rows, [[["39"], ["0"], ["4"]]])  # 4-byte result, 35-byte PING
+
+    def test_nothing_left_over(self):
+        for name in ("tls-several-per-record", "tls-split-migrate-data", "tls-coalesced-link-result"):
+            self.assertEqual(count("synthetic/%s.pcap" % name, "_ws.malformed || data || spicemig.unsynced "
+                                   "|| (tls.record.content_type == 23 && !spice && !spicemig "
+                                   "&& !tls.reassembled_in)", key_log="synthetic/%s.keys" % name), 0, name)
+
+
 class WithoutKeys(unittest.TestCase):
     def test_nothing_claims_the_encrypted_records(self):
         for capture_name, records in ((ALL, 265), (MIXED, 166)):
