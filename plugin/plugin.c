@@ -37,6 +37,14 @@ proto_register_spicemig(void)
     spicemig_register_caps(proto_spicemig);
     spicemig_register_replacements(proto_spicemig);
     spicemig_register_analysis(proto_spicemig, expert);
+    spicemig_register_tls(proto_spicemig, expert);
+}
+
+static void
+proto_reg_handoff_spicemig(void)
+{
+    spicemig_handoff_stream();
+    spicemig_handoff_tls();
 }
 
 void
@@ -46,7 +54,7 @@ plugin_register(void)
     static tap_plugin stats;
 
     plug.register_protoinfo = proto_register_spicemig;
-    plug.register_handoff = spicemig_handoff_stream;
+    plug.register_handoff = proto_reg_handoff_spicemig;
     proto_register_plugin(&plug);
     stats.register_tap_listener = spicemig_register_stats;
     tap_register_plugin(&stats);

@@ -46,7 +46,6 @@
 
 /* Packet-scope key: the "destination resumed drawing" milestone is in this
  * frame already (spicemig-stream.c uses 0 and 1, spicemig-body-checks.c 16). */
-#define KEY_RESUMED_SHOWN 17
 
 #define SPICEMIG_MINI_HEADER_LEN 6   /* sizeof(SpiceMiniDataHeader) */
 #define SPICEMIG_FULL_HEADER_LEN 18  /* sizeof(SpiceDataHeader) */
@@ -974,9 +973,9 @@ add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const
     spicemig_migration_info_t info;
 
     /* Once per frame, however many drawing messages it holds. */
-    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_RESUMED_SHOWN))
+    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_RESUMED_SHOWN))
         return;
-    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_RESUMED_SHOWN, GINT_TO_POINTER(1));
+    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_RESUMED_SHOWN, GINT_TO_POINTER(1));
     spicemig_migration_get_info(migration, pinfo->pool, &info);
     if (info.display_gap_known)
         proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, 0, 0,

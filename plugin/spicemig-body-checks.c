@@ -29,8 +29,6 @@ spicemig_body_init(spicemig_body_t *body, tvbuff_t *tvb, packet_info *pinfo, gui
     body->bad_pointer = FALSE;
 }
 
-/* Packet-scope key of the noted outcome (spicemig-stream.c uses 0 and 1). */
-#define KEY_DST_OUTCOME 16
 
 typedef struct {
     spicemig_dst_outcome_t outcome;
@@ -40,14 +38,14 @@ typedef struct {
 void
 spicemig_note_problem(packet_info *pinfo, spicemig_dst_outcome_t outcome, const char *problem)
 {
-    dst_note_t *note = (dst_note_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_DST_OUTCOME);
+    dst_note_t *note = (dst_note_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_DST_OUTCOME);
 
     spicemig_info_note_problem(pinfo, problem);
     if (outcome == SPICEMIG_DST_ACCEPTS)
         return;
     if (!note) {
         note = wmem_new0(pinfo->pool, dst_note_t);
-        p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_DST_OUTCOME, note);
+        p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_DST_OUTCOME, note);
     }
     if (outcome > note->outcome) {
         note->outcome = outcome;
@@ -58,7 +56,7 @@ spicemig_note_problem(packet_info *pinfo, spicemig_dst_outcome_t outcome, const 
 spicemig_dst_outcome_t
 spicemig_take_dst_outcome(packet_info *pinfo, const char **reason)
 {
-    dst_note_t *note = (dst_note_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_DST_OUTCOME);
+    dst_note_t *note = (dst_note_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_DST_OUTCOME);
     spicemig_dst_outcome_t outcome;
 
     if (!note) {

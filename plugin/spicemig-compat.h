@@ -34,4 +34,15 @@ typedef gboolean spicemig_pref_bool_t;
 #define spicemig_format_text(scope, str, len) format_text((scope), (const guchar *)(str), (len))
 #endif
 
+#if SPICEMIG_WS_AT_LEAST(4, 4)
+/* What the TLS dissector passes its application-data heuristics: since 4.4
+ * (checked in 4.4.19's epan/dissectors/packet-tls.h) a struct tlsinfo whose
+ * app_handle points at the session's application dissector; 4.0.17 passes
+ * that pointer itself (packet-tls.c, process_ssl_payload). */
+#include <epan/dissectors/packet-tls.h>
+#define SPICEMIG_TLS_APP_HANDLE(data) (((struct tlsinfo *)(data))->app_handle)
+#else
+#define SPICEMIG_TLS_APP_HANDLE(data) ((dissector_handle_t *)(data))
+#endif
+
 #endif /* SPICEMIG_COMPAT_H */

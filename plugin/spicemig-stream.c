@@ -8,7 +8,8 @@
  * dissector so that its decoding of drawing, cursor and main messages is kept.
  *
  * Where each direction's link messages and data phase start is remembered
- * as TCP sequence numbers in the conversation: a handful of numbers per
+ * as stream positions in the conversation (TCP sequence numbers, or what
+ * spicemig-tls.c gives for SPICE inside TLS): a handful of numbers per
  * connection, so any pass can frame any segment without per-frame state.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -53,10 +54,10 @@ typedef enum {
 #define MAX_LINK_MESSAGES 3
 
 typedef struct {
-    guint32  link_seq[MAX_LINK_MESSAGES]; /* where each link message starts */
+    spicemig_pos_t link_seq[MAX_LINK_MESSAGES]; /* where each link message starts */
     guint    link_count;
     gboolean data_known;
-    guint32  data_seq;                    /* first byte after the link phase */
+    spicemig_pos_t data_seq;              /* first byte after the link phase */
     stream_phase_t data_phase;            /* PHASE_DATA or PHASE_SASL */
 } direction_t;
 
@@ -72,13 +73,15 @@ typedef struct {
     gboolean     server_auth_selection;
     guint32      auth_mechanism;   /* SPICE_COMMON_CAP_AUTH_*, 0 until chosen */
     gboolean     mid_connection;   /* claimed without seeing the link phase */
-    guint32      claim_seq;        /* mid-connection: the message that claimed it */
+    spicemig_pos_t claim_seq;      /* mid-connection: the message that claimed it */
     gboolean     claim_from_server;
     gboolean     full_header_inferred; /* mid-connection: header format guessed */
     gboolean     builtin_lost;     /* a link message could not be handed over ... */
     guint32      builtin_lost_frame; /* ... in this frame: nothing after it is */
     gboolean     builtin_called;   /* the built-in has made itself the conversation's dissector */
     spicemig_analysis_conn_t *analysis; /* sessions and migrations across connections */
+    dissector_handle_t carrier;    /* the conversation's dissector: ours on TCP, TLS's on TLS */
+    gboolean     over_tls;         /* positions from spicemig-tls.c: no 32-bit wrap */
 } spicemig_conv_t;
 
 /* Per frame, packet scope only: what the built-in dissector has been given in
@@ -103,8 +106,6 @@ typedef struct {
     guint           messages;
     const char     *problem;     /* first error of the message being decoded */
 } frame_view_t;
-
-enum { KEY_FRAME_VIEW = 0 };
 
 static dissector_handle_t spicemig_handle;
 static dissector_handle_t spicemig_vnc_ports_handle;
@@ -176,9 +177,11 @@ static const value_string auth_mechanism_vals[] = {
 };
 
 static inline gboolean
-seq_ge(guint32 a, guint32 b)
+seq_ge(const spicemig_conv_t *conv, spicemig_pos_t a, spicemig_pos_t b)
 {
-    return (gint32)(a - b) >= 0;
+    if (conv->over_tls)
+        return a >= b;
+    return (gint32)((guint32)a - (guint32)b) >= 0; /* TCP sequence numbers wrap */
 }
 
 static gboolean
@@ -188,14 +191,17 @@ is_from_server(const spicemig_conv_t *conv, const packet_info *pinfo)
 }
 
 static spicemig_conv_t *
-new_conv(conversation_t *conversation, const address *server_addr, guint32 server_port)
+new_conv(conversation_t *conversation, const address *server_addr, guint32 server_port,
+         dissector_handle_t carrier)
 {
     spicemig_conv_t *conv = wmem_new0(wmem_file_scope(), spicemig_conv_t);
 
     copy_address_wmem(wmem_file_scope(), &conv->server_addr, server_addr);
     conv->server_port = server_port;
+    conv->carrier = carrier;
+    conv->over_tls = carrier != spicemig_handle;
     conversation_add_proto_data(conversation, proto_spicemig, conv);
-    conversation_set_dissector(conversation, spicemig_handle);
+    conversation_set_dissector(conversation, carrier);
     return conv;
 }
 
@@ -221,12 +227,12 @@ link_phase_at_index(const spicemig_conv_t *conv, gboolean from_server, guint ind
 }
 
 static stream_phase_t
-phase_at(const spicemig_conv_t *conv, gboolean from_server, guint32 seq)
+phase_at(const spicemig_conv_t *conv, gboolean from_server, spicemig_pos_t seq)
 {
     const direction_t *dir = &conv->dir[from_server];
     guint i;
 
-    if (dir->data_known && seq_ge(seq, dir->data_seq))
+    if (dir->data_known && seq_ge(conv, seq, dir->data_seq))
         return dir->data_phase;
     for (i = 0; i < dir->link_count; i++) {
         if (dir->link_seq[i] == seq)
@@ -240,7 +246,7 @@ phase_at(const spicemig_conv_t *conv, gboolean from_server, guint32 seq)
 /* First pass: remember where a link message started and, after the last
  * one, where the data phase starts. */
 static void
-record_link_message(spicemig_conv_t *conv, gboolean from_server, guint32 seq, guint32 len)
+record_link_message(spicemig_conv_t *conv, gboolean from_server, spicemig_pos_t seq, guint32 len)
 {
     direction_t *dir = &conv->dir[from_server];
     stream_phase_t next;
@@ -262,7 +268,7 @@ record_link_message(spicemig_conv_t *conv, gboolean from_server, guint32 seq, gu
 }
 
 static void
-start_data_phase(spicemig_conv_t *conv, gboolean from_server, guint32 seq)
+start_data_phase(spicemig_conv_t *conv, gboolean from_server, spicemig_pos_t seq)
 {
     conv->dir[from_server].data_known = TRUE;
     conv->dir[from_server].data_seq = seq;
@@ -294,7 +300,7 @@ find_frame_view(packet_info *pinfo)
     frame_view_t *view;
 
     pinfo->curr_layer_num = 0;
-    view = (frame_view_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_FRAME_VIEW);
+    view = (frame_view_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_FRAME_VIEW);
     pinfo->curr_layer_num = layer;
     return view;
 }
@@ -315,7 +321,7 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
     view = wmem_new0(pinfo->pool, frame_view_t);
     view->info = wmem_strbuf_new(pinfo->pool, "");
     pinfo->curr_layer_num = 0;
-    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_FRAME_VIEW, view);
+    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_FRAME_VIEW, view);
     pinfo->curr_layer_num = layer;
 
     view->item = proto_tree_add_item(tree, proto_spicemig, tvb, 0, -1, ENC_NA);
@@ -469,7 +475,7 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
     pinfo->desegment_len = 0;
     if (!conv->builtin_called) {
         /* On its first call it makes itself the conversation's dissector. */
-        conversation_set_dissector(find_or_create_conversation(pinfo), spicemig_handle);
+        conversation_set_dissector(find_or_create_conversation(pinfo), conv->carrier);
         conv->builtin_called = TRUE;
     }
     return consumed > 0;
@@ -535,7 +541,7 @@ link_message_len(tvbuff_t *tvb, int offset, stream_phase_t phase)
  * on the server's reply, whether the mini header is in use. */
 static void
 dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data,
-                     spicemig_conv_t *conv, gboolean from_server, stream_phase_t phase, guint32 seq)
+                     spicemig_conv_t *conv, gboolean from_server, stream_phase_t phase, spicemig_pos_t seq)
 {
     guint32 len = tvb_reported_length(tvb);
     const char *name = val_to_str_const(phase, link_name_vals, "LINK");
@@ -594,9 +600,12 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
             if (len >= LINK_HEADER_LEN + LINK_MESS_LEN)
                 dissect_link_caps(tvb, handed ? NULL : subtree, conv, FALSE, LINK_HEADER_LEN + 6,
                                   LINK_HEADER_LEN, len);
-        } else {
-            if (!handed)
-                proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN, 4, ENC_LITTLE_ENDIAN);
+        } else if (len >= LINK_HEADER_LEN + 4) {
+            proto_item *error_item = handed ? item : proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN,
+                                                                          4, ENC_LITTLE_ENDIAN);
+
+            spicemig_tls_check_link_error(pinfo, error_item, conv->channel_type,
+                                          tvb_get_letohl(tvb, LINK_HEADER_LEN));
             if (len >= LINK_HEADER_LEN + LINK_REPLY_LEN)
                 dissect_link_caps(tvb, handed ? NULL : subtree, conv, TRUE,
                                   LINK_HEADER_LEN + 4 + SPICE_TICKET_PUBKEY_BYTES, LINK_HEADER_LEN, len);
@@ -628,7 +637,7 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
  * given. */
 static void
 dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spicemig_conv_t *conv,
-                    gboolean from_server, guint32 header_len, guint32 seq)
+                    gboolean from_server, guint32 header_len, spicemig_pos_t seq)
 {
     spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
     guint16 type = tvb_get_letohs(tvb, header_type_offset(header_len));
@@ -690,7 +699,7 @@ plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, 
 }
 
 static int
-dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *pinfo, proto_tree *tree,
+dissect_data_messages(tvbuff_t *tvb, int offset, spicemig_pos_t tvb_seq, packet_info *pinfo, proto_tree *tree,
                       void *data, spicemig_conv_t *conv, gboolean from_server)
 {
     guint32 header_len = mini_header(conv) ? MINI_HEADER_LEN : FULL_HEADER_LEN;
@@ -736,29 +745,29 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
     return offset;
 }
 
-/* Frames the messages of one TCP segment (or reassembled run of segments). */
+/* Frames the messages of one TCP segment or TLS record (or reassembled run
+ * of them) starting at stream position `tvb_seq`; returns the bytes framed. */
 static int
-dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+frame_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_pos_t tvb_seq)
 {
-    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
     conversation_t *conversation = find_or_create_conversation(pinfo);
     spicemig_conv_t *conv = (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig);
     gboolean from_server;
     frame_view_t *view;
     int offset = 0;
 
-    if (!conv || !tcpinfo)
+    if (!conv)
         return 0;
     from_server = is_from_server(conv, pinfo);
 
     while (tvb_reported_length_remaining(tvb, offset) > 0) {
-        guint32 seq = tcpinfo->seq + (guint32)offset;
+        spicemig_pos_t seq = tvb_seq + (guint32)offset;
         stream_phase_t phase = phase_at(conv, from_server, seq);
         guint remaining = tvb_reported_length_remaining(tvb, offset);
         guint32 len;
 
         if (phase == PHASE_DATA)
-            return dissect_data_messages(tvb, offset, tcpinfo->seq, pinfo, tree, data, conv, from_server);
+            return dissect_data_messages(tvb, offset, tvb_seq, pinfo, tree, data, conv, from_server);
 
         if (phase == PHASE_SASL) {
             frame_view_t *view = frame_view(tvb, pinfo, tree, conv, from_server);
@@ -774,7 +783,7 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             if (plausible_message_start(tvb, offset, conv, from_server)) {
                 if (!PINFO_FD_VISITED(pinfo))
                     start_data_phase(conv, from_server, seq);
-                return dissect_data_messages(tvb, offset, tcpinfo->seq, pinfo, tree, data, conv, from_server);
+                return dissect_data_messages(tvb, offset, tvb_seq, pinfo, tree, data, conv, from_server);
             }
             view = frame_view(tvb, pinfo, tree, conv, from_server);
             proto_tree_add_expert(view->tree, pinfo, &ei_unsynced, tvb, offset, -1);
@@ -809,10 +818,10 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
     return offset;
 }
 
-static int
-dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+int
+spicemig_stream_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_pos_t pos)
 {
-    int consumed = dissect_stream_messages(tvb, pinfo, tree, data);
+    int consumed = frame_messages(tvb, pinfo, tree, data, pos);
     frame_view_t *view = find_frame_view(pinfo);
     conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
     spicemig_conv_t *conv = conversation
@@ -820,6 +829,14 @@ dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 
     if (view && conv)
         show_frame_view(pinfo, view, conv, is_from_server(conv, pinfo));
+    return consumed;
+}
+
+static int
+dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
+    int consumed = tcpinfo ? spicemig_stream_dissect(tvb, pinfo, tree, data, tcpinfo->seq) : 0;
 
     /* Asking TCP for more data counts as taking the whole segment. */
     return pinfo->desegment_len ? (int)tvb_captured_length(tvb) : consumed;
@@ -865,22 +882,20 @@ looks_like_migration_start(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_ser
     return FALSE;
 }
 
-/* Claims the connection when `tvb` starts a SPICE connection or, in a
- * capture begun mid-connection, a migration. */
-static gboolean
-claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
+/* Claims the connection when `tvb` (at stream position `seq`) starts a SPICE
+ * connection or, in a capture begun mid-connection, a migration. `carrier`
+ * is the dissector that hands spicemig the bytes: its own (TCP) or TLS's. */
+gboolean
+spicemig_stream_claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t seq, dissector_handle_t carrier)
 {
-    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
     conversation_t *conversation;
     spicemig_conv_t *conv;
     gboolean from_server, full_header;
 
-    if (!tcpinfo)
-        return FALSE;
     if (tvb_captured_length(tvb) >= LINK_HEADER_LEN && tvb_get_ntohl(tvb, 0) == SPICE_MAGIC_BE
         && tvb_get_letohl(tvb, 4) == SPICE_VERSION_MAJOR) {
         conversation = find_or_create_conversation(pinfo);
-        new_conv(conversation, &pinfo->dst, pinfo->destport);
+        new_conv(conversation, &pinfo->dst, pinfo->destport, carrier);
         return TRUE;
     }
     if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header)
@@ -888,13 +903,29 @@ claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
         return FALSE;
     conversation = find_or_create_conversation(pinfo);
     conv = new_conv(conversation, from_server ? &pinfo->src : &pinfo->dst,
-                    from_server ? pinfo->srcport : pinfo->destport);
+                    from_server ? pinfo->srcport : pinfo->destport, carrier);
     conv->mid_connection = TRUE;
     conv->full_header_inferred = full_header;
-    conv->claim_seq = tcpinfo->seq;
+    conv->claim_seq = seq;
     conv->claim_from_server = from_server;
-    start_data_phase(conv, from_server, tcpinfo->seq);
+    start_data_phase(conv, from_server, seq);
     return TRUE;
+}
+
+static gboolean
+claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
+{
+    struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
+
+    return tcpinfo && spicemig_stream_claim(tvb, pinfo, tcpinfo->seq, spicemig_handle);
+}
+
+gboolean
+spicemig_stream_owns(packet_info *pinfo)
+{
+    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+
+    return conversation && conversation_get_proto_data(conversation, proto_spicemig);
 }
 
 static spicemig_heur_result_t
@@ -907,15 +938,17 @@ dissect_spicemig_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void 
 }
 
 /* TCP ports 5900-5901, the QEMU/libvirt defaults shared with VNC: keep SPICE
- * connections, give everything else to VNC unchanged. */
+ * connections and TLS ones (libvirt's first SPICE tls-port is 5901), give
+ * everything else to VNC unchanged. */
 static int
 dissect_spicemig_vnc_ports(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+    int tls_consumed;
 
-    if ((conversation && conversation_get_proto_data(conversation, proto_spicemig))
-        || claim_connection(tvb, pinfo, data))
+    if (spicemig_stream_owns(pinfo) || claim_connection(tvb, pinfo, data))
         return dissect_spicemig_stream(tvb, pinfo, tree, data);
+    if ((tls_consumed = spicemig_tls_dissect_handshake(tvb, pinfo, tree, data)) > 0)
+        return tls_consumed;
     return vnc_handle ? call_dissector(vnc_handle, tvb, pinfo, tree) : 0;
 }
 

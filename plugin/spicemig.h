@@ -19,6 +19,14 @@
 
 extern int proto_spicemig;
 
+/* Keys of spicemig's packet-scope proto data (p_add_proto_data(pinfo->pool, ...)). */
+enum {
+    SPICEMIG_KEY_FRAME_VIEW,     /* spicemig-stream.c: the frame's one item and its Info line */
+    SPICEMIG_KEY_TLS_CONSUMED,   /* spicemig-tls.c: bytes framed in this frame's earlier TLS records */
+    SPICEMIG_KEY_DST_OUTCOME,    /* spicemig-body-checks.c: the destination verdict being noted */
+    SPICEMIG_KEY_RESUMED_SHOWN   /* spicemig-analysis.c: the "resumed drawing" milestone is shown */
+};
+
 /* What the decoders of one message need to know about where it came from. */
 typedef struct {
     guint8   channel_type;   /* SPICE_CHANNEL_*, 0 while unknown */
@@ -186,5 +194,31 @@ void spicemig_register_stream(int proto, expert_module_t *expert, module_t *pref
 void spicemig_handoff_stream(void);
 /* The Info column side of spicemig_note_problem(); also for stream problems. */
 void spicemig_info_note_problem(packet_info *pinfo, const char *problem);
+/* Where a tvb starts in its direction's byte stream: the TCP sequence number
+ * on TCP, the position spicemig-tls.c gives inside TLS. */
+typedef guint64 spicemig_pos_t;
+/* Claims the connection when `tvb` starts SPICE (link message, or a
+ * migration message mid-connection). `carrier` is the dissector that hands
+ * spicemig the connection's bytes and stays its conversation dissector:
+ * spicemig's own on TCP, TLS's for SPICE inside TLS. */
+gboolean spicemig_stream_claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t pos,
+                               dissector_handle_t carrier);
+/* Whether the connection of this packet has been claimed. */
+gboolean spicemig_stream_owns(packet_info *pinfo);
+/* Frames the SPICE messages in `tvb`; returns how many bytes it framed
+ * (less than the tvb when it asked for more through pinfo->desegment_*). */
+int spicemig_stream_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data,
+                            spicemig_pos_t pos);
+
+/* ---- spicemig-tls.c: SPICE inside TLS application data ---- */
+void spicemig_register_tls(int proto, expert_module_t *expert);
+void spicemig_handoff_tls(void);
+/* Hands a connection that starts with a TLS handshake record to TLS (and
+ * makes TLS its conversation dissector); returns 0 for anything else. */
+int spicemig_tls_dissect_handshake(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
+/* spicemig.link.need_secured on a server link reply refusing a plain
+ * connection (SPICE_LINK_ERR_NEED_SECURED). */
+void spicemig_tls_check_link_error(packet_info *pinfo, proto_item *error_item, guint8 channel_type,
+                                   guint32 error);
 
 #endif /* SPICEMIG_H */

@@ -1,12 +1,15 @@
 """Runs the real tshark with the freshly built spicemig plugin and returns
 what it decoded, for the tests to assert on."""
 
+import atexit
 import collections
 import functools
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLUGIN = os.environ.get("SPICEMIG_PLUGIN", os.path.join(HERE, "..", "build", "spicemig.so"))
@@ -67,12 +70,29 @@ def builtin_only(capture_name, *args):
 
 
 @functools.lru_cache(maxsize=None)
-def fields(capture_name, display_filter, *names, two_pass=True):
+def key_log_options(key_log_name):
+    """tshark options that decrypt TLS with a key log of testcaptures/. The
+    unprivileged tshark (see tshark-with-plugin) reads a world-readable copy."""
+    directory = tempfile.mkdtemp(prefix="spicemig-keys-")
+    atexit.register(shutil.rmtree, directory, True)
+    os.chmod(directory, 0o755)
+    path = os.path.join(directory, os.path.basename(key_log_name))
+    shutil.copyfile(capture(key_log_name), path)
+    os.chmod(path, 0o644)
+    return ("-o", "tls.keylog_file:" + path)
+
+
+@functools.lru_cache(maxsize=None)
+def fields(capture_name, display_filter, *names, two_pass=True, key_log=None, extra=()):
     """One row per matching frame, each a list of the fields' values; a field
-    that occurs several times in a frame is a list of its occurrences."""
+    that occurs several times in a frame is a list of its occurrences.
+    key_log names a TLS key log in testcaptures/; extra: more tshark options."""
     args = ["-r", capture(capture_name), "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=" + AGGREGATOR]
     if two_pass:
         args.append("-2")
+    if key_log:
+        args += key_log_options(key_log)
+    args += extra
     if display_filter:
         args += ["-Y", display_filter]
     for name in names:
@@ -85,23 +105,25 @@ def fields(capture_name, display_filter, *names, two_pass=True):
     return rows
 
 
-def count(capture_name, display_filter, two_pass=True):
-    return len(fields(capture_name, display_filter, "frame.number", two_pass=two_pass))
+def count(capture_name, display_filter, two_pass=True, key_log=None, extra=()):
+    return len(fields(capture_name, display_filter, "frame.number", two_pass=two_pass,
+                      key_log=key_log, extra=extra))
 
 
-def column(capture_name, display_filter, name, two_pass=True):
+def column(capture_name, display_filter, name, two_pass=True, key_log=None, extra=()):
     """All occurrences of one field over all matching frames, in order."""
     values = []
-    for row in fields(capture_name, display_filter, name, two_pass=two_pass):
+    for row in fields(capture_name, display_filter, name, two_pass=two_pass, key_log=key_log, extra=extra):
         values.extend(row[0])
     return values
 
 
 @functools.lru_cache(maxsize=None)
-def experts(capture_name):
+def experts(capture_name, key_log=None):
     """Counter of (expert info name, message) over the whole capture, from one
     tshark run: the names are the filterable ones, e.g. spicemig.truncated."""
-    text = tshark("-r", capture(capture_name), "-2", "-T", "json", "--no-duplicate-keys")
+    text = tshark("-r", capture(capture_name), "-2", *(key_log_options(key_log) if key_log else ()),
+                  "-T", "json", "--no-duplicate-keys")
     found = collections.Counter()
 
     def walk(node):

@@ -33,6 +33,9 @@ class Fuzz(unittest.TestCase):
     def test_corrupted_captures(self):
         paths = sorted(glob.glob(os.path.join(CAPTURES, "*.pcapng")) +
                        glob.glob(os.path.join(CAPTURES, "synthetic", "*.pcap")))
+        # Corrupting a TLS capture only makes its records fail to decrypt:
+        # nothing of it reaches spicemig, and it would take a third of the run.
+        paths = [path for path in paths if not os.path.basename(path).startswith("tls-")]
         self.assertGreater(len(paths), 20)
         with tempfile.TemporaryDirectory() as workdir:
             for path in paths:

@@ -73,10 +73,10 @@ def _die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start_process(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+def start_process(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None):
     log("starting: " + " ".join(command))
     return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout,
-                            stderr=stderr, preexec_fn=_die_with_parent)
+                            stderr=stderr, env=env, preexec_fn=_die_with_parent)
 
 
 def stop_process(process, sig=signal.SIGTERM):
