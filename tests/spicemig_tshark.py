@@ -111,22 +111,33 @@ def heuristic_decodes(table):
     return entries
 
 
-@functools.lru_cache(maxsize=None)
-def fields(capture_name, display_filter, *names, two_pass=True):
-    """One row per matching frame, each a list of the fields' values; a field
-    that occurs several times in a frame is a list of its occurrences."""
-    args = ["-r", capture(capture_name), "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=" + AGGREGATOR]
+def fields_args(path, display_filter, names, two_pass=True):
+    """tshark's arguments for fields_rows()."""
+    args = ["-r", path, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=" + AGGREGATOR]
     if two_pass:
         args.append("-2")
     if display_filter:
         args += ["-Y", display_filter]
     for name in names:
         args += ["-e", name]
+    return args
+
+
+def fields_rows(text, names):
+    """The output of tshark run with fields_args(): one row per frame, each a
+    list of the fields' values; a field that occurs several times in a frame
+    is a list of its occurrences."""
     rows = []
-    for line in tshark(*args).splitlines():
+    for line in text.splitlines():
         cells = line.split("\t")
         rows.append([cell.split(AGGREGATOR) if cell else [] for cell in cells])
     return normalise_fields(names, rows)
+
+
+@functools.lru_cache(maxsize=None)
+def fields(capture_name, display_filter, *names, two_pass=True):
+    """fields_rows() of the frames of a capture that match display_filter."""
+    return fields_rows(tshark(*fields_args(capture(capture_name), display_filter, names, two_pass)), names)
 
 
 def count(capture_name, display_filter, two_pass=True):
