@@ -19,6 +19,7 @@ apt_mirror() {
     done
 }
 
+# Runs a command as root in the chroot of DIST, with a clean environment.
 chroot_run() {
     local dist=$1
     shift
