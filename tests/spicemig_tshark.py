@@ -67,8 +67,8 @@ def builtin_only(capture_name, *args):
 
 @functools.lru_cache(maxsize=None)
 def disable_global_spicemig():
-    """The options that keep a globally installed spicemig out of a run. From
-    4.2 on `--disable-protocol spicemig` is an error (exit 1, "No such
+    """The options that keep a globally installed spicemig out of a run. In
+    4.4 and 4.6 `--disable-protocol spicemig` is an error (exit 1, "No such
     protocol") when no spicemig is loaded; 4.0 ignores an unknown name."""
     protocols = subprocess.run(["tshark", "-G", "protocols"], stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True, timeout=300, env=BUILTIN_ENV,
@@ -85,7 +85,7 @@ def boolean_fields():
                      if cells[0] == "F" and cells[3] == "FT_BOOLEAN")
 
 
-# -T fields prints a boolean as 1/0 in 4.0 and as True/False from 4.2 on.
+# -T fields prints a boolean as 1/0 in 4.0 and as True/False in 4.4 and 4.6.
 BOOLEAN_TEXT = {"True": "1", "False": "0"}
 
 
@@ -100,14 +100,12 @@ def normalise_fields(names, rows):
 def heuristic_decodes(table):
     """(protocol, heuristic enabled) for each heuristic of TABLE, in the order
     tshark tries them. -G heuristic-decodes prints "table protocol enabled"
-    in 4.0; from 4.2 on "table protocol enabled-by-default enabled
-    heuristic-name description"."""
+    in 4.0; 4.4 and 4.6 add "enabled-by-default heuristic-name description"."""
     entries = []
     for line in tshark("-G", "heuristic-decodes").splitlines():
         cells = line.split("\t")
         if cells[0] == table:
-            enabled = cells[3] if len(cells) >= 6 else cells[2]
-            entries.append((cells[1], enabled == "T"))
+            entries.append((cells[1], cells[2] == "T"))
     return entries
 
 
