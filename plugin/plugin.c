@@ -17,6 +17,7 @@ WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
+SPICEMIG_PLUGIN_DESCRIBE_DISSECTOR()
 
 int proto_spicemig = -1;
 

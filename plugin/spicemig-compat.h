@@ -1,7 +1,8 @@
 /* spicemig-compat.h
  * The differences between the Wireshark versions spicemig builds against
  * (4.0, 4.4, 4.6), as named macros and typedefs: the decoders use these
- * names and never test the version themselves.
+ * names and never test the version themselves. Checked against the headers
+ * of Debian 12 (4.0.17), 13 (4.4.19) and unstable (4.6.9).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -11,6 +12,7 @@
 
 #include <stdbool.h>
 #include <epan/tvbuff.h>
+#include <wsutil/pint.h>
 #include <wsutil/str_util.h>
 
 #define SPICEMIG_WS_AT_LEAST(major, minor) \
@@ -18,6 +20,7 @@
      || (WIRESHARK_VERSION_MAJOR == (major) && WIRESHARK_VERSION_MINOR >= (minor)))
 
 #if SPICEMIG_WS_AT_LEAST(4, 2)
+#include <wsutil/plugins.h>
 /* 4.2 made heuristic dissectors and boolean preferences C99 bool. */
 typedef bool spicemig_heur_result_t;
 typedef bool spicemig_pref_bool_t;
@@ -26,12 +29,29 @@ typedef bool spicemig_pref_bool_t;
 #define spicemig_tvb_find_u8  tvb_find_uint8
 /* 4.2 made format_text() take plain char. */
 #define spicemig_format_text(scope, str, len) format_text((scope), (const char *)(str), (len))
+/* 4.2 asks a plugin what it provides: without plugin_describe() `tshark -G
+ * plugins` lists it with type "unknown". Defines that function. */
+#define SPICEMIG_PLUGIN_DESCRIBE_DISSECTOR() \
+    WS_DLL_PUBLIC uint32_t plugin_describe(void); \
+    uint32_t plugin_describe(void) { return WS_PLUGIN_DESC_DISSECTOR; }
 #else
 typedef gboolean spicemig_heur_result_t;
 typedef gboolean spicemig_pref_bool_t;
 #define spicemig_tvb_get_u8   tvb_get_guint8
 #define spicemig_tvb_find_u8  tvb_find_guint8
 #define spicemig_format_text(scope, str, len) format_text((scope), (const guchar *)(str), (len))
+/* 4.0 tells a dissector plugin by its plugin_register() alone. */
+#define SPICEMIG_PLUGIN_DESCRIBE_DISSECTOR()
+#endif
+
+#if SPICEMIG_WS_AT_LEAST(4, 6)
+/* 4.6 renamed the unaligned little-endian readers (pletoh32 is gone). */
+#define spicemig_pletohu32 pletohu32
+/* 4.6 gave val_to_str() the scope argument of val_to_str_wmem(), now gone. */
+#define spicemig_val_to_str val_to_str
+#else
+#define spicemig_pletohu32 pletoh32
+#define spicemig_val_to_str val_to_str_wmem
 #endif
 
 #if SPICEMIG_WS_AT_LEAST(4, 4)

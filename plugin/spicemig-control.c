@@ -191,7 +191,7 @@ dissect_disconnecting(spicemig_body_t *body, proto_tree *tree, const char *name)
     if (!spicemig_check_fixed_part(body, tree, name))
         return "truncated";
     return wmem_strdup_printf(body->pinfo->pool, "reason %s",
-                              val_to_str(reason, spicemig_link_err_vals, "%u"));
+                              spicemig_val_to_str(body->pinfo->pool, reason, spicemig_link_err_vals, "%u"));
 }
 
 /* A zero-terminated DstInfo string at a pointer + size pair, as field `hf`.

@@ -599,7 +599,7 @@ find_kind(guint32 magic)
     guint i;
 
     for (i = 0; i < G_N_ELEMENTS(migrate_data_kinds); i++) {
-        if (pletoh32(migrate_data_kinds[i].magic) == magic)
+        if (spicemig_pletohu32(migrate_data_kinds[i].magic) == magic)
             return &migrate_data_kinds[i];
     }
     return NULL;

@@ -3,7 +3,7 @@ preferences, and the ways it is attached to TCP (heuristic, Decode As)."""
 
 import unittest
 
-from spicemig_tshark import capture, tshark
+from spicemig_tshark import capture, heuristic_decodes, tshark
 
 # Field names the issues name exactly.
 PUBLIC_FIELDS = """
@@ -39,15 +39,20 @@ class Registration(unittest.TestCase):
         self.assertEqual(registered["spicemig.display.surfaces.lossy"], "FT_BOOLEAN")
         self.assertTrue(all(name.startswith("spicemig.") for name in registered))
 
+    def test_listed_as_a_dissector_plugin(self):
+        plugins = {cells[0].strip(): cells[2] for cells in
+                   (line.split("\t") for line in tshark("-G", "plugins").splitlines())}
+        self.assertEqual(plugins.get("spicemig.so"), "dissector")
+
     def test_preferences(self):
         prefs = tshark("-G", "currentprefs")
         self.assertIn("#spicemig.take_vnc_ports: TRUE", prefs)
         self.assertIn("#spicemig.surfaces_layout: Infer", prefs)
 
     def test_heuristic_tried_before_the_builtin_spice_one(self):
-        lines = [line for line in tshark("-G", "heuristic-decodes").splitlines() if line.startswith("tcp\t")]
-        self.assertIn("tcp\tspicemig\tT", lines)
-        self.assertLess(lines.index("tcp\tspicemig\tT"), lines.index("tcp\tspice\tT"))
+        tcp = heuristic_decodes("tcp")
+        self.assertIn(("spicemig", True), tcp)
+        self.assertLess(tcp.index(("spicemig", True)), tcp.index(("spice", True)))
 
     def test_decode_as_without_the_heuristic(self):
         args = ["-r", capture("seamless-default.pcapng"), "-2", "--disable-heuristic", "spicemig_tcp",
