@@ -9,7 +9,7 @@ and display are refused with SPICE_LINK_ERR_NEED_SECURED and redone on TLS
 
 import unittest
 
-from spicemig_tshark import builtin_only, capture, column, count, experts, fields, tshark
+from spicemig_tshark import builtin_only, capture, column, count, experts, fields, heuristic_decodes, tshark
 
 ALL, ALL_KEYS = "tls-all-channels.pcapng", "tls-all-channels.keys"
 MIXED, MIXED_KEYS = "tls-mixed-ports.pcapng", "tls-mixed-ports.keys"
@@ -221,7 +221,7 @@ class WithoutKeys(unittest.TestCase):
 
 class Registration(unittest.TestCase):
     def test_heuristic_on_tls(self):
-        self.assertIn("tls\tspicemig\tT", tshark("-G", "heuristic-decodes").splitlines())
+        self.assertIn(("spicemig", True), heuristic_decodes("tls"))
 
     def test_decode_as_tls_port_without_the_heuristic(self):
         off = ("--disable-heuristic", "spicemig_tls")
