@@ -548,26 +548,58 @@ plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, 
     return spicemig_message_known(&ctx, type);
 }
 
+/* A server message of a channel's own types (101 and up): whatever the
+ * built-in decodes of it, it moves on to the next header by this one's size,
+ * so several of them can be handed over in one call, as it would see them
+ * without spicemig. (It does not re-frame common or client messages.) */
+static gboolean
+builtin_reframes(gboolean from_server, guint16 type)
+{
+    return from_server && type > SPICE_MSG_BASE_LAST;
+}
+
+/* Hands the messages between `start` and `end` of `tvb` to the built-in in one
+ * call; spicemig shows them itself, one by one, when it cannot take them. */
+static void
+hand_run_to_builtin(tvbuff_t *tvb, int start, int end, guint32 tvb_seq, packet_info *pinfo, proto_tree *tree,
+                    void *data, spicemig_conv_t *conv, gboolean from_server, guint32 header_len)
+{
+    if (start == end || hand_to_builtin(tvb_new_subset_length(tvb, start, end - start), pinfo, tree, data,
+                                        conv, FALSE))
+        return;
+    while (start < end) {
+        int len = (int)header_len + (int)tvb_get_letohl(tvb, start + header_type_offset(header_len) + 2);
+
+        dissect_own_message(tvb_new_subset_length(tvb, start, len), pinfo, tree, conv, from_server, header_len,
+                            tvb_seq + (guint32)start);
+        start += len;
+    }
+}
+
 static int
 dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *pinfo, proto_tree *tree,
                       void *data, spicemig_conv_t *conv, gboolean from_server)
 {
     guint32 header_len = mini_header(conv) ? MINI_HEADER_LEN : FULL_HEADER_LEN;
     int type_offset = header_type_offset(header_len);
+    int run_start = offset;   /* messages from here on wait to be handed over together */
     guint remaining;
 
     while ((remaining = tvb_reported_length_remaining(tvb, offset)) > 0) {
         spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
         guint64 msg_len;
+        guint16 type;
         tvbuff_t *msg_tvb;
 
         if (remaining < header_len) {
+            hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, from_server, header_len);
             pinfo->desegment_offset = offset;
             pinfo->desegment_len = header_len - remaining;
             return offset;
         }
         msg_len = (guint64)header_len + tvb_get_letohl(tvb, offset + type_offset + 2);
         if (msg_len > remaining) {
+            hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, from_server, header_len);
             if (pinfo->can_desegment && msg_len <= G_MAXINT32) {
                 pinfo->desegment_offset = offset;
                 pinfo->desegment_len = (guint32)(msg_len - remaining);
@@ -578,13 +610,20 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
                                          "(TCP reassembly is off or impossible)", msg_len, remaining);
             return offset + remaining;
         }
+        type = tvb_get_letohs(tvb, offset + type_offset);
+        if (builtin_reframes(from_server, type) && !spicemig_is_migration_message(&ctx, type)) {
+            offset += (int)msg_len;
+            continue;
+        }
+        hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, from_server, header_len);
         msg_tvb = tvb_new_subset_length(tvb, offset, (gint)msg_len);
-        if (spicemig_is_migration_message(&ctx, tvb_get_letohs(tvb, offset + type_offset))
-            || !hand_to_builtin(msg_tvb, pinfo, tree, data, conv, FALSE)) {
+        if (spicemig_is_migration_message(&ctx, type) || !hand_to_builtin(msg_tvb, pinfo, tree, data, conv, FALSE)) {
             dissect_own_message(msg_tvb, pinfo, tree, conv, from_server, header_len, tvb_seq + (guint32)offset);
         }
         offset += (int)msg_len;
+        run_start = offset;
     }
+    hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, from_server, header_len);
     return offset;
 }
 
