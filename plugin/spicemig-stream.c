@@ -629,15 +629,13 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
 
 /* Frames the messages of one TCP segment (or reassembled run of segments). */
 static int
-dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_conv_t *conv)
 {
     struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
-    conversation_t *conversation = find_or_create_conversation(pinfo);
-    spicemig_conv_t *conv = (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig);
     gboolean from_server;
     int offset = 0;
 
-    if (!conv || !tcpinfo)
+    if (!tcpinfo)
         return 0;
     from_server = is_from_server(conv, pinfo);
 
@@ -694,9 +692,9 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 }
 
 static int
-dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_conv_t *conv)
 {
-    int consumed = dissect_stream_messages(tvb, pinfo, tree, data);
+    int consumed = dissect_stream_messages(tvb, pinfo, tree, data, conv);
 
     /* Asking TCP for more data counts as taking the whole segment. */
     return pinfo->desegment_len ? (int)tvb_captured_length(tvb) : consumed;
@@ -743,8 +741,8 @@ looks_like_migration_start(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_ser
 }
 
 /* Claims the connection when `tvb` starts a SPICE connection or, in a
- * capture begun mid-connection, a migration. */
-static gboolean
+ * capture begun mid-connection, a migration. NULL when it does not. */
+static spicemig_conv_t *
 claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
 {
     struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
@@ -753,15 +751,14 @@ claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
     gboolean from_server, full_header;
 
     if (!tcpinfo)
-        return FALSE;
+        return NULL;
     if (tvb_captured_length(tvb) >= LINK_HEADER_LEN && tvb_get_ntohl(tvb, 0) == SPICE_MAGIC_BE
         && tvb_get_letohl(tvb, 4) == SPICE_VERSION_MAJOR) {
         conversation = find_or_create_conversation(pinfo);
-        new_conv(conversation, &pinfo->dst, pinfo->destport);
-        return TRUE;
+        return new_conv(conversation, &pinfo->dst, pinfo->destport);
     }
     if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header))
-        return FALSE;
+        return NULL;
     conversation = find_or_create_conversation(pinfo);
     conv = new_conv(conversation, from_server ? &pinfo->src : &pinfo->dst,
                     from_server ? pinfo->srcport : pinfo->destport);
@@ -770,15 +767,26 @@ claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
     conv->claim_seq = tcpinfo->seq;
     conv->claim_from_server = from_server;
     start_data_phase(conv, from_server, tcpinfo->seq);
-    return TRUE;
+    return conv;
+}
+
+/* The connection's state when spicemig has claimed it already, else NULL. */
+static spicemig_conv_t *
+claimed_conv(packet_info *pinfo)
+{
+    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+
+    return conversation ? (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig) : NULL;
 }
 
 static spicemig_heur_result_t
 dissect_spicemig_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    if (!claim_connection(tvb, pinfo, data))
+    spicemig_conv_t *conv = claim_connection(tvb, pinfo, data);
+
+    if (!conv)
         return FALSE;
-    dissect_spicemig_stream(tvb, pinfo, tree, data);
+    dissect_spicemig_stream(tvb, pinfo, tree, data, conv);
     return TRUE;
 }
 
@@ -787,11 +795,10 @@ dissect_spicemig_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void 
 static int
 dissect_spicemig_vnc_ports(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+    spicemig_conv_t *conv = claimed_conv(pinfo);
 
-    if ((conversation && conversation_get_proto_data(conversation, proto_spicemig))
-        || claim_connection(tvb, pinfo, data))
-        return dissect_spicemig_stream(tvb, pinfo, tree, data);
+    if (conv || (conv = claim_connection(tvb, pinfo, data)) != NULL)
+        return dissect_spicemig_stream(tvb, pinfo, tree, data, conv);
     return vnc_handle ? call_dissector(vnc_handle, tvb, pinfo, tree) : 0;
 }
 
@@ -799,12 +806,11 @@ dissect_spicemig_vnc_ports(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
 static int
 dissect_spicemig_decode_as(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+    spicemig_conv_t *conv = claimed_conv(pinfo);
 
-    if (!(conversation && conversation_get_proto_data(conversation, proto_spicemig))
-        && !claim_connection(tvb, pinfo, data))
+    if (!conv && (conv = claim_connection(tvb, pinfo, data)) == NULL)
         return 0;
-    return dissect_spicemig_stream(tvb, pinfo, tree, data);
+    return dissect_spicemig_stream(tvb, pinfo, tree, data, conv);
 }
 
 void
