@@ -306,6 +306,10 @@ find_control_message(const spicemig_msg_ctx_t *ctx, guint16 type)
 {
     guint i;
 
+    /* Every message of the table is common or the main channel's: skip the
+     * scan for the drawing, inputs and cursor messages that make up most traffic. */
+    if (type > SPICE_MSG_BASE_LAST && ctx->channel_type != SPICE_CHANNEL_MAIN)
+        return NULL;
     for (i = 0; i < G_N_ELEMENTS(control_messages); i++) {
         const control_message_t *msg = &control_messages[i];
 
