@@ -561,12 +561,12 @@ surfaces_field_at(const guint8 *bytes, guint32 len, guint32 offset)
 
     if (len < ptr_offset + 4)
         return NULL;
-    ptr = pletoh32(bytes + ptr_offset);
+    ptr = spicemig_pletohu32(bytes + ptr_offset);
     if (ptr < SPICEMIG_MD_FIXED_PART_END(spicemig_md_display_t) || offset < ptr || ptr > len - 4)
         return NULL;
     if (offset < ptr + 4)
         return "spicemig.display.surfaces.count";
-    count = pletoh32(bytes + ptr);
+    count = spicemig_pletohu32(bytes + ptr);
     /* Lossy entries when the list runs to the end at their size. */
     entry = (guint64)count * sizeof(spicemig_md_surface_lossy_t) == len - ptr - 4
         ? sizeof(spicemig_md_surface_lossy_t) : sizeof(spicemig_md_surface_lossless_t);
@@ -577,7 +577,7 @@ surfaces_field_at(const guint8 *bytes, guint32 len, guint32 offset)
 static const char *
 body_field_at(const guint8 *bytes, guint32 len, guint32 offset)
 {
-    guint32 magic = len >= 4 ? pletoh32(bytes) : 0;
+    guint32 magic = len >= 4 ? spicemig_pletohu32(bytes) : 0;
     const body_field_t *fields = NULL;
     const char *field = field_in(header_fields, offset);
 

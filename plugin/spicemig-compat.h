@@ -49,9 +49,17 @@ typedef gboolean spicemig_pref_bool_t;
 #define spicemig_pletohu32 pletohu32
 /* 4.6 gave val_to_str() the scope argument of val_to_str_wmem(), now gone. */
 #define spicemig_val_to_str val_to_str
+/* 4.6 renamed dissector_try_uint_new() (deprecated there), same arguments. */
+#define spicemig_dissector_try_uint dissector_try_uint_with_data
+/* 4.6 lets a stat_tap_ui init callback fail by returning false (tshark then exits). */
+typedef bool spicemig_tap_init_result_t;
+#define SPICEMIG_TAP_INIT_DONE(ok) return (ok)
 #else
 #define spicemig_pletohu32 pletoh32
 #define spicemig_val_to_str val_to_str_wmem
+#define spicemig_dissector_try_uint dissector_try_uint_new
+typedef void spicemig_tap_init_result_t;
+#define SPICEMIG_TAP_INIT_DONE(ok) do { if (!(ok)) exit(1); return; } while (0)
 #endif
 
 #if SPICEMIG_WS_AT_LEAST(4, 4)

@@ -190,7 +190,7 @@ table_finish(void *tapdata)
     g_free(table);
 }
 
-static void
+static spicemig_tap_init_result_t
 table_init(const char *opt_arg, void *userdata _U_)
 {
     migrations_table_t *table = g_new0(migrations_table_t, 1);
@@ -208,8 +208,9 @@ table_init(const char *opt_arg, void *userdata _U_)
         fprintf(stderr, "tshark: couldn't register " MIGRATIONS_ABBR " tap: %s\n", error->str);
         g_string_free(error, TRUE);
         table_finish(table);
-        exit(1);
+        SPICEMIG_TAP_INIT_DONE(false);
     }
+    SPICEMIG_TAP_INIT_DONE(true);
 }
 
 static stat_tap_ui migrations_ui = {

@@ -463,8 +463,8 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
 
     /* One "spice" layer per frame (frame.protocols), however many messages
      * it is given: only the first call adds its protocol name. */
-    consumed = dissector_try_uint_new(builtin_table, BUILTIN_TABLE_KEY, msg_tvb, pinfo, view->tree,
-                                      first_in_frame, data);
+    consumed = spicemig_dissector_try_uint(builtin_table, BUILTIN_TABLE_KEY, msg_tvb, pinfo, view->tree,
+                                         first_in_frame, data);
     /* Protocol Hierarchy counts top-level protocol items only: one hidden
      * "spice" item after spicemig's places the built-in's decoding, nested
      * in spicemig's tree, once per frame under spicemig. */
