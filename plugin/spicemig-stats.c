@@ -79,12 +79,12 @@ tree_init(stats_tree *st)
         listening_to_experts = TRUE;
 }
 
+/* The expert listener stays registered (it ticks nothing without a tree):
+ * Wireshark 4.6 runs this cleanup while it tears down its tap listeners, and
+ * removing another listener from there corrupts that list. */
 static void
 tree_cleanup(stats_tree *st _U_)
 {
-    if (listening_to_experts)
-        remove_tap_listener(&active_tree);
-    listening_to_experts = FALSE;
     active_tree = NULL;
 }
 

@@ -107,6 +107,17 @@ def normalise_fields(names, rows):
              for cell, boolean in zip(row, booleans)] for row in rows]
 
 
+def protocol_hierarchy(text):
+    """(depth, protocol) of every line of `-z io,phs` output, tshark's own
+    bookkeeping left out: 4.6 adds a `frame` root, 4.0 and 4.4 list the
+    reassembly pseudo-protocols (`tcp.segments`) that 4.6 does not."""
+    lines = text.split("Filter: \n\n", 1)[1].split("\n===")[0].splitlines()
+    entries = [((len(line) - len(line.lstrip())) // 2, line.split()[0]) for line in lines]
+    if entries and entries[0][1] == "frame":
+        entries = [(depth - 1, name) for depth, name in entries[1:]]
+    return [(depth, name) for depth, name in entries if not name.endswith(".segments")]
+
+
 def heuristic_decodes(table):
     """(protocol, heuristic enabled) for each heuristic of TABLE, in the order
     tshark tries them. -G heuristic-decodes prints "table protocol enabled"
