@@ -18,6 +18,8 @@
 #include <epan/conversation.h>
 #include <epan/proto_data.h>
 #include <epan/dissectors/packet-tcp.h>
+#include <epan/exceptions.h>
+#include <epan/show_exception.h>
 
 #include "spicemig.h"
 
@@ -30,7 +32,9 @@
 #define MINI_HEADER_LEN      6    /* sizeof(SpiceMiniDataHeader) */
 #define FULL_HEADER_LEN      18   /* sizeof(SpiceDataHeader) */
 #define MAX_LINK_BODY        4096 /* far above any real link message */
-#define MAX_RESYNC_BODY      (64u * 1024 * 1024)
+/* Far above any real message body (a whole 4K frame uncompressed is 32 MiB):
+ * a larger size is not SPICE framing, and TCP is not asked to buffer it. */
+#define MAX_MESSAGE_BODY     (64u * 1024 * 1024)
 #define SPICE_MAGIC_BE       0x52454451 /* "REDQ" read big-endian */
 #define SPICEMIG_VNC_PORTS   "5900-5901"
 
@@ -43,6 +47,7 @@ typedef enum {
     PHASE_LINK_RESULT,
     PHASE_DATA,
     PHASE_SASL,         /* SASL-wrapped from here on: not framed by us */
+    PHASE_UNFRAMED,     /* after a link message of impossible size: no boundary known */
     PHASE_UNSYNCED      /* capture started mid-connection, no boundary seen yet */
 } stream_phase_t;
 
@@ -53,7 +58,7 @@ typedef struct {
     guint    link_count;
     gboolean data_known;
     guint32  data_seq;                    /* first byte after the link phase */
-    stream_phase_t data_phase;            /* PHASE_DATA or PHASE_SASL */
+    stream_phase_t data_phase;            /* PHASE_DATA, PHASE_SASL or PHASE_UNFRAMED */
 } direction_t;
 
 typedef struct {
@@ -127,6 +132,8 @@ static gint ett_common_caps = -1;
 static expert_field ei_mid_connection;
 static expert_field ei_unsynced;
 static expert_field ei_link_size;
+static expert_field ei_link_caps;
+static expert_field ei_msg_size;
 static expert_field ei_sasl;
 static expert_field ei_builtin_lost;
 static expert_field ei_not_desegmented;
@@ -203,8 +210,12 @@ phase_at(const spicemig_conv_t *conv, gboolean from_server, guint32 seq)
     const direction_t *dir = &conv->dir[from_server];
     guint i;
 
-    if (dir->data_known && seq_ge(seq, dir->data_seq))
+    if (dir->data_known && seq_ge(seq, dir->data_seq)) {
+        /* Where the framing was lost, the bad link message itself. */
+        if (dir->data_phase == PHASE_UNFRAMED && seq == dir->data_seq)
+            return link_phase_at_index(conv, from_server, dir->link_count);
         return dir->data_phase;
+    }
     for (i = 0; i < dir->link_count; i++) {
         if (dir->link_seq[i] == seq)
             return link_phase_at_index(conv, from_server, i);
@@ -235,6 +246,21 @@ record_link_message(spicemig_conv_t *conv, gboolean from_server, guint32 seq, gu
         dir->data_known = TRUE;
         dir->data_seq = seq + len;
         dir->data_phase = next;
+    }
+}
+
+/* First pass: a link message of impossible size leaves no message boundary
+ * in this direction, and the built-in dissector, which would read it as a
+ * link message, is given nothing more of the connection. */
+static void
+lose_framing(spicemig_conv_t *conv, gboolean from_server, guint32 seq, guint32 frame)
+{
+    conv->dir[from_server].data_known = TRUE;
+    conv->dir[from_server].data_seq = seq;
+    conv->dir[from_server].data_phase = PHASE_UNFRAMED;
+    if (!conv->builtin_lost) {
+        conv->builtin_lost = TRUE;
+        conv->builtin_lost_frame = frame;
     }
 }
 
@@ -270,6 +296,16 @@ start_info_once(packet_info *pinfo)
     col_clear(pinfo->cinfo, COL_INFO);
 }
 
+/* The Info column of bytes that are not SPICE framing (`what` says why). */
+static void
+show_not_framing(packet_info *pinfo, const char *what)
+{
+    start_info_once(pinfo);
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, "SpiceMig");
+    col_append_sep_str(pinfo->cinfo, COL_INFO, ", ", what);
+    col_set_fence(pinfo->cinfo, COL_INFO);
+}
+
 /* Hands one whole message to the built-in SPICE dissector. Returns FALSE when
  * it cannot take it: the frame rule above, a link message it missed earlier
  * (its state machine is lost from there on), or the dissector is disabled. */
@@ -279,7 +315,7 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
 {
     builtin_frame_t got = (builtin_frame_t)GPOINTER_TO_INT(
         p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME));
-    int consumed;
+    volatile int consumed = 0;
 
     if (!builtin_spice_handle || conv->mid_connection
         || (conv->builtin_lost && pinfo->num > conv->builtin_lost_frame)
@@ -289,7 +325,16 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
         p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, KEY_BUILTIN_FRAME,
                          GINT_TO_POINTER(link_phase ? BUILTIN_GOT_LINK : BUILTIN_GOT_DATA));
 
-    consumed = call_dissector_only(builtin_spice_handle, msg_tvb, pinfo, tree, data);
+    TRY {
+        consumed = call_dissector_only(builtin_spice_handle, msg_tvb, pinfo, tree, data);
+    }
+    CATCH_NONFATAL_ERRORS {
+        /* Its exception is about this one message: shown on it, while the
+         * framing (and on the first pass, its state) goes on. */
+        show_exception(msg_tvb, pinfo, tree, EXCEPT_CODE, GET_MESSAGE);
+        consumed = tvb_captured_length(msg_tvb);
+    }
+    ENDTRY;
     /* It loops on its own framing and may leave a request behind; ours rules. */
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
@@ -345,20 +390,25 @@ add_caps(proto_tree *tree, tvbuff_t *tvb, int caps_start, guint32 num_common, gu
 /* Reads a link message's caps (SpiceLinkMess or SpiceLinkReply) into the
  * conversation and shows them. `fixed_start` is where the caps offset counts from. */
 static void
-dissect_link_caps(tvbuff_t *tvb, proto_tree *tree, spicemig_conv_t *conv, gboolean from_server,
+dissect_link_caps(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, spicemig_conv_t *conv, gboolean from_server,
                   int counts_offset, int fixed_start, guint32 msg_len)
 {
     guint32 num_common = tvb_get_letohl(tvb, counts_offset);
     guint32 num_channel = tvb_get_letohl(tvb, counts_offset + 4);
     guint32 caps_offset = tvb_get_letohl(tvb, counts_offset + 8);
     guint32 common = 0;
-    int caps_start = fixed_start + caps_offset;
-    guint64 caps_end = (guint64)caps_start + 4 * ((guint64)num_common + num_channel);
+    /* In 64 bits: an offset or count near 4 GiB must not wrap into the message. */
+    guint64 caps_end = (guint64)fixed_start + caps_offset + 4 * ((guint64)num_common + num_channel);
+    int caps_start;
 
     if (caps_end > msg_len) {
-        /* Caps claimed past the message: show nothing rather than guess. */
+        /* Caps claimed past the message: show none rather than guess. */
+        proto_tree_add_expert_format(tree, pinfo, &ei_link_caps, tvb, counts_offset, 12,
+                                     "%u common + %u channel capability words at offset %u run past the "
+                                     "%u-byte link message", num_common, num_channel, caps_offset, msg_len);
         return;
     }
+    caps_start = fixed_start + (int)caps_offset;
     if (num_common > 0)
         common = tvb_get_letohl(tvb, caps_start);
     add_caps(tree, tvb, caps_start, num_common, num_channel);
@@ -389,11 +439,23 @@ link_fixed_len(stream_phase_t phase)
     }
 }
 
-static guint32
+/* In 64 bits: a size near 4 GiB must not wrap to a few bytes. */
+static guint64
 link_message_len(tvbuff_t *tvb, int offset, stream_phase_t phase)
 {
     if (phase == PHASE_CLIENT_LINK || phase == PHASE_SERVER_LINK)
-        return LINK_HEADER_LEN + tvb_get_letohl(tvb, offset + 12);
+        return (guint64)LINK_HEADER_LEN + tvb_get_letohl(tvb, offset + 12);
+    return link_fixed_len(phase);
+}
+
+/* The smallest link message of a phase that holds its fixed fields. */
+static guint32
+link_min_len(stream_phase_t phase)
+{
+    if (phase == PHASE_CLIENT_LINK)
+        return LINK_HEADER_LEN + LINK_MESS_LEN;
+    if (phase == PHASE_SERVER_LINK)
+        return LINK_HEADER_LEN + LINK_REPLY_LEN;
     return link_fixed_len(phase);
 }
 
@@ -454,11 +516,11 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
             proto_tree_add_item(subtree, hf_channel_type, tvb, LINK_HEADER_LEN + 4, 1, ENC_NA);
             proto_tree_add_item(subtree, hf_channel_id, tvb, LINK_HEADER_LEN + 5, 1, ENC_NA);
             if (len >= LINK_HEADER_LEN + LINK_MESS_LEN)
-                dissect_link_caps(tvb, subtree, conv, FALSE, LINK_HEADER_LEN + 6, LINK_HEADER_LEN, len);
+                dissect_link_caps(tvb, pinfo, subtree, conv, FALSE, LINK_HEADER_LEN + 6, LINK_HEADER_LEN, len);
         } else {
             proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN, 4, ENC_LITTLE_ENDIAN);
             if (len >= LINK_HEADER_LEN + LINK_REPLY_LEN)
-                dissect_link_caps(tvb, subtree, conv, TRUE, LINK_HEADER_LEN + 4 + SPICE_TICKET_PUBKEY_BYTES,
+                dissect_link_caps(tvb, pinfo, subtree, conv, TRUE, LINK_HEADER_LEN + 4 + SPICE_TICKET_PUBKEY_BYTES,
                                   LINK_HEADER_LEN, len);
             gen = proto_tree_add_boolean(subtree, hf_mini_header_negotiated, tvb, 0, 0, mini_header(conv));
             proto_item_set_generated(gen);
@@ -541,7 +603,7 @@ plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, 
     if (tvb_captured_length_remaining(tvb, offset) < (gint)header_len)
         return FALSE;
     type = tvb_get_letohs(tvb, type_offset);
-    if (tvb_get_letohl(tvb, type_offset + 2) > MAX_RESYNC_BODY)
+    if (tvb_get_letohl(tvb, type_offset + 2) > MAX_MESSAGE_BODY)
         return FALSE;
     if (header_len == FULL_HEADER_LEN && tvb_get_letohl(tvb, type_offset + 6) != 0)
         return FALSE;
@@ -567,8 +629,17 @@ dissect_data_messages(tvbuff_t *tvb, int offset, guint32 tvb_seq, packet_info *p
             return offset;
         }
         msg_len = (guint64)header_len + tvb_get_letohl(tvb, offset + type_offset + 2);
+        if (msg_len > header_len + MAX_MESSAGE_BODY) {
+            proto_tree_add_expert_format(tree, pinfo, &ei_msg_size, tvb, offset, remaining,
+                                         "%s claims a %" PRIu64 "-byte body, more than the %u bytes of any "
+                                         "SPICE message; not SPICE framing",
+                                         spicemig_message_name(&ctx, tvb_get_letohs(tvb, offset + type_offset)),
+                                         msg_len - header_len, MAX_MESSAGE_BODY);
+            show_not_framing(pinfo, "Message of impossible size");
+            return offset + remaining;
+        }
         if (msg_len > remaining) {
-            if (pinfo->can_desegment && msg_len <= G_MAXINT32) {
+            if (pinfo->can_desegment) {
                 pinfo->desegment_offset = offset;
                 pinfo->desegment_len = (guint32)(msg_len - remaining);
                 return offset;
@@ -606,10 +677,16 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
         guint32 seq = tcpinfo->seq + (guint32)offset;
         stream_phase_t phase = phase_at(conv, from_server, seq);
         guint remaining = tvb_reported_length_remaining(tvb, offset);
-        guint32 len;
+        guint64 len;
 
         if (phase == PHASE_DATA)
             return dissect_data_messages(tvb, offset, tcpinfo->seq, pinfo, tree, data, conv, from_server);
+
+        if (phase == PHASE_UNFRAMED) {
+            proto_tree_add_item(tree, hf_undecoded, tvb, offset, -1, ENC_NA);
+            show_not_framing(pinfo, "Unframed, after a link message of impossible size");
+            return tvb_reported_length(tvb);
+        }
 
         if (phase == PHASE_SASL) {
             proto_tree_add_expert(tree, pinfo, &ei_sasl, tvb, offset, -1);
@@ -637,19 +714,24 @@ dissect_stream_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
             return offset;
         }
         len = link_message_len(tvb, offset, phase);
-        if (len > LINK_HEADER_LEN + MAX_LINK_BODY) {
+        if (len > LINK_HEADER_LEN + MAX_LINK_BODY || len < link_min_len(phase)) {
             proto_tree_add_expert_format(tree, pinfo, &ei_link_size, tvb, offset, -1,
-                                         "Link message claims %u bytes; not SPICE framing", len);
+                                         "%s claims %" PRIu64 " bytes (%u to %u); not SPICE framing",
+                                         val_to_str_const(phase, link_kind_vals, "Link message"), len,
+                                         link_min_len(phase), LINK_HEADER_LEN + MAX_LINK_BODY);
+            if (!PINFO_FD_VISITED(pinfo))
+                lose_framing(conv, from_server, seq, pinfo->num);
+            show_not_framing(pinfo, "Link message of impossible size");
             return tvb_reported_length(tvb);
         }
         if (remaining < len) {
             pinfo->desegment_offset = offset;
-            pinfo->desegment_len = len - remaining;
+            pinfo->desegment_len = (guint32)(len - remaining);
             return offset;
         }
-        dissect_link_message(tvb_new_subset_length(tvb, offset, len), pinfo, tree, data,
+        dissect_link_message(tvb_new_subset_length(tvb, offset, (gint)len), pinfo, tree, data,
                              conv, from_server, phase, seq);
-        offset += len;
+        offset += (int)len;
     }
     return offset;
 }
@@ -831,6 +913,10 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
             "Not at a message boundary yet (capture started mid-connection)", EXPFILL } },
         { &ei_link_size, { "spicemig.link.bad_size", PI_PROTOCOL, PI_ERROR,
             "Link message size implausible", EXPFILL } },
+        { &ei_link_caps, { "spicemig.link.bad_caps", PI_PROTOCOL, PI_ERROR,
+            "Link message capabilities run past the message", EXPFILL } },
+        { &ei_msg_size, { "spicemig.msg.bad_size", PI_PROTOCOL, PI_ERROR,
+            "Message size implausible", EXPFILL } },
         { &ei_sasl, { "spicemig.sasl", PI_DECRYPTION, PI_NOTE,
             "SASL authentication: the rest of this direction is SASL framed and not decoded by spicemig", EXPFILL } },
         { &ei_builtin_lost, { "spicemig.builtin_lost", PI_PROTOCOL, PI_NOTE,

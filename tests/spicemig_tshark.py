@@ -5,6 +5,7 @@ import collections
 import functools
 import json
 import os
+import re
 import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,7 +26,7 @@ BODY_EXPERTS = [
 # ... and about the stream.
 STREAM_EXPERTS = [
     "spicemig.mid_connection", "spicemig.unsynced", "spicemig.link.bad_size", "spicemig.sasl",
-    "spicemig.builtin_lost", "spicemig.not_desegmented",
+    "spicemig.builtin_lost", "spicemig.not_desegmented", "spicemig.link.bad_caps", "spicemig.msg.bad_size",
 ]
 ANY_EXPERT = " || ".join(BODY_EXPERTS + STREAM_EXPERTS)
 # Separates the occurrences of a field; no decoded text contains it.
@@ -71,7 +72,8 @@ def fields(capture_name, display_filter, *names, two_pass=True):
     for name in names:
         args += ["-e", name]
     rows = []
-    for line in tshark(*args).splitlines():
+    # split("\n"), not splitlines(): that also splits at the aggregator (\x1e).
+    for line in tshark(*args).split("\n")[:-1]:
         cells = line.split("\t")
         rows.append([cell.split(AGGREGATOR) if cell else [] for cell in cells])
     return rows
@@ -114,3 +116,12 @@ def experts(capture_name):
     walk(json.loads(text))
     return found
 
+
+
+def malformed(capture_name, two_pass=True):
+    """Counter of the protocols a Malformed Packet names over a capture
+    ("SpiceMig" when spicemig's own code threw, "Spice" for the built-in)."""
+    args = ["-r", capture(capture_name), "-Y", "_ws.malformed", "-V"]
+    if two_pass:
+        args.append("-2")
+    return collections.Counter(re.findall(r"^\s*\[Malformed Packet: ([^\]:]+)", tshark(*args), re.MULTILINE))
