@@ -85,7 +85,7 @@ LLVMFuzzerInitialize(int *argc _U_, char ***argv)
 {
     static const proto_plugin harness = { register_fuzz_body, NULL };
 
-    fuzz_epan_init((*argv)[0], &harness);
+    fuzz_epan_init((*argv)[0], &harness, TRUE);
     edt = epan_dissect_new(fuzz_epan_session(), TRUE, TRUE);
     return 0;
 }

@@ -21,8 +21,11 @@
 void plugin_register(void);
 
 /* Registers spicemig and `harness` (a static plugin of the harness itself,
- * may be NULL) and initialises epan. Exits the process on failure. */
-void fuzz_epan_init(const char *argv0, const proto_plugin *harness);
+ * may be NULL) and initialises epan. With `abort_on_dissector_bug` any
+ * dissector's bug aborts; without, it is shown in the tree as Wireshark
+ * shows it, for fuzz_epan_assert_not_malformed() to judge. Exits the process
+ * on failure. */
+void fuzz_epan_init(const char *argv0, const proto_plugin *harness, gboolean abort_on_dissector_bug);
 
 /* The session and the column info the harnesses dissect with. */
 epan_t *fuzz_epan_session(void);
@@ -36,8 +39,10 @@ void fuzz_epan_new_session(void);
 void fuzz_epan_dissect(epan_dissect_t *edt, frame_data *fd, guint32 num, int encap,
                        const guint8 *data, guint32 len, gboolean first_pass, column_info *cinfo);
 
-/* Aborts, naming `what`, when the tree of `edt` holds a Malformed Packet
- * raised while SpiceMig was the current protocol: our own decoders threw. */
+/* Aborts, naming `what`, when the tree of `edt` holds a Malformed Packet or
+ * a Dissector bug raised while SpiceMig was the current protocol: our own
+ * code threw. Those of other dissectors (the built-in SPICE dissector that
+ * spicemig hands messages to) are theirs. */
 void fuzz_epan_assert_not_malformed(epan_dissect_t *edt, const char *what);
 
 #endif /* SPICEMIG_FUZZ_EPAN_H */
