@@ -17,9 +17,7 @@ from spicemig_tshark import CAPTURES, HERE, PLUGIN
 SUBSET = [
     "seamless-default.pcapng",            # link phase, hand-over, MNMD/DCMD/ICMD, control messages
     "synthetic/smartcard.pcap",           # SCMD and its data regions
-    "synthetic/split-migrate-data.pcap",  # SVMD reassembled from 21 segments
     "synthetic/edge-link-caps.pcap",      # bad caps, the built-in's exceptions caught
-    "synthetic/edge-msg-size.pcap",       # sizes beyond the cap
 ]
 ERROR_EXIT = 99
 
@@ -49,7 +47,9 @@ class Valgrind(unittest.TestCase):
                         report = f.read()
                     self.assertEqual(proc.returncode, 0, report[-3000:])
                     self.assertRegex(report, r"ERROR SUMMARY: 0 errors from 0 contexts")
-                    self.assertIsNone(re.search(r"spicemig", report.split("HEAP SUMMARY")[0]), report[-3000:])
+                    # No stack of any report (leaks are not checked) goes through the plugin.
+                    self.assertIsNone(re.search(r"spicemig\.so|plugin/spicemig", report.split("HEAP SUMMARY")[0]),
+                                      report[-3000:])
 
 
 if __name__ == "__main__":
