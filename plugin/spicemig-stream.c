@@ -19,6 +19,8 @@
 #include <epan/conversation.h>
 #include <epan/proto_data.h>
 #include <epan/dissectors/packet-tcp.h>
+#include <epan/exceptions.h>
+#include <epan/show_exception.h>
 #include <epan/tfs.h>
 #include <epan/unit_strings.h>
 
@@ -33,7 +35,9 @@
 #define MINI_HEADER_LEN      6    /* sizeof(SpiceMiniDataHeader) */
 #define FULL_HEADER_LEN      18   /* sizeof(SpiceDataHeader) */
 #define MAX_LINK_BODY        4096 /* far above any real link message */
-#define MAX_RESYNC_BODY      (64u * 1024 * 1024)
+/* Far above any real message body (a whole 4K frame uncompressed is 32 MiB):
+ * a larger size is not SPICE framing, and TCP is not asked to buffer it. */
+#define MAX_MESSAGE_BODY     (64u * 1024 * 1024)
 #define SPICE_MAGIC_BE       0x52454451 /* "REDQ" read big-endian */
 #define SPICEMIG_VNC_PORTS   "5900-5901"
 #define MULTIPLICATION_SIGN  "\xc3\x97"  /* U+00D7, as in "DRAW_COPY ×36" */
@@ -48,6 +52,7 @@ typedef enum {
     PHASE_LINK_RESULT,
     PHASE_DATA,
     PHASE_SASL,         /* SASL-wrapped from here on: not framed by us */
+    PHASE_UNFRAMED,     /* after a link message of impossible size: no boundary known */
     PHASE_UNSYNCED      /* capture started mid-connection, no boundary seen yet */
 } stream_phase_t;
 
@@ -58,7 +63,7 @@ typedef struct {
     guint    link_count;
     gboolean data_known;
     spicemig_pos_t data_seq;              /* first byte after the link phase */
-    stream_phase_t data_phase;            /* PHASE_DATA or PHASE_SASL */
+    stream_phase_t data_phase;            /* PHASE_DATA, PHASE_SASL or PHASE_UNFRAMED */
 } direction_t;
 
 typedef struct {
@@ -145,6 +150,8 @@ static gint ett_message = -1;
 static expert_field ei_mid_connection;
 static expert_field ei_unsynced;
 static expert_field ei_link_size;
+static expert_field ei_link_caps;
+static expert_field ei_msg_size;
 static expert_field ei_sasl;
 static expert_field ei_builtin_lost;
 static expert_field ei_not_desegmented;
@@ -232,8 +239,12 @@ phase_at(const spicemig_conv_t *conv, gboolean from_server, spicemig_pos_t seq)
     const direction_t *dir = &conv->dir[from_server];
     guint i;
 
-    if (dir->data_known && seq_ge(conv, seq, dir->data_seq))
+    if (dir->data_known && seq_ge(conv, seq, dir->data_seq)) {
+        /* Where the framing was lost, the bad link message itself. */
+        if (dir->data_phase == PHASE_UNFRAMED && seq == dir->data_seq)
+            return link_phase_at_index(conv, from_server, dir->link_count);
         return dir->data_phase;
+    }
     for (i = 0; i < dir->link_count; i++) {
         if (dir->link_seq[i] == seq)
             return link_phase_at_index(conv, from_server, i);
@@ -264,6 +275,21 @@ record_link_message(spicemig_conv_t *conv, gboolean from_server, spicemig_pos_t 
         dir->data_known = TRUE;
         dir->data_seq = seq + len;
         dir->data_phase = next;
+    }
+}
+
+/* First pass: a link message of impossible size leaves no message boundary
+ * in this direction, and the built-in dissector, which would read it as a
+ * link message, is given nothing more of the connection. */
+static void
+lose_framing(spicemig_conv_t *conv, gboolean from_server, spicemig_pos_t seq, guint32 frame)
+{
+    conv->dir[from_server].data_known = TRUE;
+    conv->dir[from_server].data_seq = seq;
+    conv->dir[from_server].data_phase = PHASE_UNFRAMED;
+    if (!conv->builtin_lost) {
+        conv->builtin_lost = TRUE;
+        conv->builtin_lost_frame = frame;
     }
 }
 
@@ -452,7 +478,7 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
                 spicemig_conv_t *conv, frame_view_t *view, gboolean link_phase)
 {
     gboolean first_in_frame = view->builtin == BUILTIN_NOTHING_YET;
-    int consumed;
+    volatile int consumed = 0;
 
     if (!builtin_spice_handle || conv->mid_connection || !builtin_knows_channel(conv->channel_type)
         || (conv->builtin_lost && pinfo->num > conv->builtin_lost_frame)
@@ -463,8 +489,17 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
 
     /* One "spice" layer per frame (frame.protocols), however many messages
      * it is given: only the first call adds its protocol name. */
-    consumed = spicemig_dissector_try_uint(builtin_table, BUILTIN_TABLE_KEY, msg_tvb, pinfo, view->tree,
-                                         first_in_frame, data);
+    TRY {
+        consumed = spicemig_dissector_try_uint(builtin_table, BUILTIN_TABLE_KEY, msg_tvb, pinfo, view->tree,
+                                                first_in_frame, data);
+    }
+    CATCH_NONFATAL_ERRORS {
+        /* Its exception is about this one message: shown on it, while the
+         * framing (and on the first pass, its state) goes on. */
+        show_exception(msg_tvb, pinfo, view->tree, EXCEPT_CODE, GET_MESSAGE);
+        consumed = tvb_captured_length(msg_tvb);
+    }
+    ENDTRY;
     /* Protocol Hierarchy counts top-level protocol items only: one hidden
      * "spice" item after spicemig's places the built-in's decoding, nested
      * in spicemig's tree, once per frame under spicemig. */
@@ -484,23 +519,30 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
 /* Reads a link message's caps (SpiceLinkMess or SpiceLinkReply) into the
  * conversation and shows them. `fixed_start` is where the caps offset counts from. */
 static void
-dissect_link_caps(tvbuff_t *tvb, proto_tree *tree, spicemig_conv_t *conv, gboolean from_server,
-                  int counts_offset, int fixed_start, guint32 msg_len)
+dissect_link_caps(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean handed, spicemig_conv_t *conv,
+                  gboolean from_server, int counts_offset, int fixed_start, guint32 msg_len)
 {
     guint32 num_common = tvb_get_letohl(tvb, counts_offset);
     guint32 num_channel = tvb_get_letohl(tvb, counts_offset + 4);
     guint32 caps_offset = tvb_get_letohl(tvb, counts_offset + 8);
     guint32 common = 0;
-    int caps_start = fixed_start + caps_offset;
-    guint64 caps_end = (guint64)caps_start + 4 * ((guint64)num_common + num_channel);
+    /* In 64 bits: an offset or count near 4 GiB must not wrap into the message. */
+    guint64 caps_end = (guint64)fixed_start + caps_offset + 4 * ((guint64)num_common + num_channel);
+    int caps_start;
 
     if (caps_end > msg_len) {
-        /* Caps claimed past the message: show nothing rather than guess. */
+        /* Caps claimed past the message: show none rather than guess. */
+        proto_tree_add_expert_format(tree, pinfo, &ei_link_caps, tvb, counts_offset, 12,
+                                     "%u common + %u channel capability words at offset %u run past the "
+                                     "%u-byte link message", num_common, num_channel, caps_offset, msg_len);
+        spicemig_info_note_problem(pinfo, "capabilities run past the message");
         return;
     }
+    caps_start = fixed_start + (int)caps_offset;
     if (num_common > 0)
         common = tvb_get_letohl(tvb, caps_start);
-    spicemig_add_link_caps(tree, tvb, caps_start, num_common, num_channel, conv->channel_type);
+    /* Where the built-in decoded the message, it shows the caps. */
+    spicemig_add_link_caps(handed ? NULL : tree, tvb, caps_start, num_common, num_channel, conv->channel_type);
 
     if (from_server) {
         conv->server_mini_header = (common >> SPICE_COMMON_CAP_MINI_HEADER) & 1;
@@ -528,11 +570,23 @@ link_fixed_len(stream_phase_t phase)
     }
 }
 
-static guint32
+/* In 64 bits: a size near 4 GiB must not wrap to a few bytes. */
+static guint64
 link_message_len(tvbuff_t *tvb, int offset, stream_phase_t phase)
 {
     if (phase == PHASE_CLIENT_LINK || phase == PHASE_SERVER_LINK)
-        return LINK_HEADER_LEN + tvb_get_letohl(tvb, offset + 12);
+        return (guint64)LINK_HEADER_LEN + tvb_get_letohl(tvb, offset + 12);
+    return link_fixed_len(phase);
+}
+
+/* The smallest link message of a phase that holds its fixed fields. */
+static guint32
+link_min_len(stream_phase_t phase)
+{
+    if (phase == PHASE_CLIENT_LINK)
+        return LINK_HEADER_LEN + LINK_MESS_LEN;
+    if (phase == PHASE_SERVER_LINK)
+        return LINK_HEADER_LEN + LINK_REPLY_LEN;
     return link_fixed_len(phase);
 }
 
@@ -598,7 +652,7 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
                 proto_tree_add_item(subtree, hf_channel_id, tvb, LINK_HEADER_LEN + 5, 1, ENC_NA);
             }
             if (len >= LINK_HEADER_LEN + LINK_MESS_LEN)
-                dissect_link_caps(tvb, handed ? NULL : subtree, conv, FALSE, LINK_HEADER_LEN + 6,
+                dissect_link_caps(tvb, pinfo, subtree, handed, conv, FALSE, LINK_HEADER_LEN + 6,
                                   LINK_HEADER_LEN, len);
         } else if (len >= LINK_HEADER_LEN + 4) {
             proto_item *error_item = handed ? item : proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN,
@@ -607,7 +661,7 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
             spicemig_tls_check_link_error(pinfo, error_item, conv->channel_type,
                                           tvb_get_letohl(tvb, LINK_HEADER_LEN));
             if (len >= LINK_HEADER_LEN + LINK_REPLY_LEN)
-                dissect_link_caps(tvb, handed ? NULL : subtree, conv, TRUE,
+                dissect_link_caps(tvb, pinfo, subtree, handed, conv, TRUE,
                                   LINK_HEADER_LEN + 4 + SPICE_TICKET_PUBKEY_BYTES, LINK_HEADER_LEN, len);
             gen = proto_tree_add_boolean(subtree, hf_mini_header_negotiated, tvb, 0, 0, mini_header(conv));
             proto_item_set_generated(gen);
@@ -691,7 +745,7 @@ plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, 
     if (tvb_captured_length_remaining(tvb, offset) < (gint)header_len)
         return FALSE;
     type = tvb_get_letohs(tvb, type_offset);
-    if (tvb_get_letohl(tvb, type_offset + 2) > MAX_RESYNC_BODY)
+    if (tvb_get_letohl(tvb, type_offset + 2) > MAX_MESSAGE_BODY)
         return FALSE;
     if (header_len == FULL_HEADER_LEN && tvb_get_letohl(tvb, type_offset + 6) != 0)
         return FALSE;
@@ -719,8 +773,20 @@ dissect_data_messages(tvbuff_t *tvb, int offset, spicemig_pos_t tvb_seq, packet_
             return offset;
         }
         msg_len = (guint64)header_len + tvb_get_letohl(tvb, offset + type_offset + 2);
+        if (msg_len > header_len + MAX_MESSAGE_BODY) {
+            view = frame_view(tvb, pinfo, tree, conv, from_server);
+            proto_tree_add_expert_format(view->tree, pinfo, &ei_msg_size, tvb, offset, remaining,
+                                         "%s claims a %" PRIu64 "-byte body, more than the %u bytes of any "
+                                         "SPICE message; not SPICE framing",
+                                         spicemig_message_name(&ctx, tvb_get_letohs(tvb, offset + type_offset)),
+                                         msg_len - header_len, MAX_MESSAGE_BODY);
+            spicemig_info_note_problem(pinfo, "message size implausible");
+            add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, tvb_get_letohs(tvb, offset + type_offset)),
+                             NULL, NULL);
+            return offset + remaining;
+        }
         if (msg_len > remaining) {
-            if (pinfo->can_desegment && msg_len <= G_MAXINT32) {
+            if (pinfo->can_desegment) {
                 pinfo->desegment_offset = offset;
                 pinfo->desegment_len = (guint32)(msg_len - remaining);
                 return offset;
@@ -764,10 +830,17 @@ frame_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, 
         spicemig_pos_t seq = tvb_seq + (guint32)offset;
         stream_phase_t phase = phase_at(conv, from_server, seq);
         guint remaining = tvb_reported_length_remaining(tvb, offset);
-        guint32 len;
+        guint64 len;
 
         if (phase == PHASE_DATA)
             return dissect_data_messages(tvb, offset, tvb_seq, pinfo, tree, data, conv, from_server);
+
+        if (phase == PHASE_UNFRAMED) {
+            view = frame_view(tvb, pinfo, tree, conv, from_server);
+            proto_tree_add_item(view->tree, hf_undecoded, tvb, offset, -1, ENC_NA);
+            add_message_info(pinfo, view, conv, "unframed bytes after a link message of impossible size", NULL, NULL);
+            return tvb_reported_length(tvb);
+        }
 
         if (phase == PHASE_SASL) {
             frame_view_t *view = frame_view(tvb, pinfo, tree, conv, from_server);
@@ -798,22 +871,26 @@ frame_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, 
             return offset;
         }
         len = link_message_len(tvb, offset, phase);
-        if (len > LINK_HEADER_LEN + MAX_LINK_BODY) {
+        if (len > LINK_HEADER_LEN + MAX_LINK_BODY || len < link_min_len(phase)) {
             view = frame_view(tvb, pinfo, tree, conv, from_server);
             proto_tree_add_expert_format(view->tree, pinfo, &ei_link_size, tvb, offset, -1,
-                                         "Link message size %u is implausible: not SPICE framing", len);
+                                         "%s claims %" PRIu64 " bytes (%u to %u); not SPICE framing",
+                                         val_to_str_const(phase, link_kind_vals, "Link message"), len,
+                                         link_min_len(phase), LINK_HEADER_LEN + MAX_LINK_BODY);
+            if (!PINFO_FD_VISITED(pinfo))
+                lose_framing(conv, from_server, seq, pinfo->num);
             spicemig_info_note_problem(pinfo, "link message size implausible");
             add_message_info(pinfo, view, conv, val_to_str_const(phase, link_name_vals, "LINK"), NULL, NULL);
             return tvb_reported_length(tvb);
         }
         if (remaining < len) {
             pinfo->desegment_offset = offset;
-            pinfo->desegment_len = len - remaining;
+            pinfo->desegment_len = (guint32)(len - remaining);
             return offset;
         }
-        dissect_link_message(tvb_new_subset_length(tvb, offset, len), pinfo, tree, data,
+        dissect_link_message(tvb_new_subset_length(tvb, offset, (gint)len), pinfo, tree, data,
                              conv, from_server, phase, seq);
-        offset += len;
+        offset += (int)len;
     }
     return offset;
 }
@@ -1016,6 +1093,10 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
             "Not at a message boundary yet (capture started mid-connection)", EXPFILL } },
         { &ei_link_size, { "spicemig.link.bad_size", PI_PROTOCOL, PI_ERROR,
             "Link message size implausible: not SPICE framing", EXPFILL } },
+        { &ei_link_caps, { "spicemig.link.bad_caps", PI_PROTOCOL, PI_ERROR,
+            "Link message capabilities run past the message", EXPFILL } },
+        { &ei_msg_size, { "spicemig.msg.bad_size", PI_PROTOCOL, PI_ERROR,
+            "Message size implausible", EXPFILL } },
         { &ei_sasl, { "spicemig.sasl", PI_DECRYPTION, PI_NOTE,
             "SASL authentication: the rest of this direction is SASL framed and not decoded by spicemig", EXPFILL } },
         { &ei_builtin_lost, { "spicemig.builtin_lost", PI_PROTOCOL, PI_NOTE,

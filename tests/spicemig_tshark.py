@@ -29,7 +29,7 @@ BODY_EXPERTS = [
 # ... and about the stream.
 STREAM_EXPERTS = [
     "spicemig.mid_connection", "spicemig.unsynced", "spicemig.link.bad_size", "spicemig.sasl",
-    "spicemig.builtin_lost", "spicemig.not_desegmented",
+    "spicemig.builtin_lost", "spicemig.not_desegmented", "spicemig.link.bad_caps", "spicemig.msg.bad_size",
 ]
 # ... and about a migration across connections (the Chat-level spicemig.milestone aside).
 ANALYSIS_EXPERTS = [
@@ -235,3 +235,12 @@ def stats_tree_rows(text):
             item, count = re.split(r"\s{2,}", line.strip())[:2]
             rows.append((depth, item, int(count)))
     return rows
+
+
+def malformed(capture_name, two_pass=True):
+    """Counter of the protocols a Malformed Packet names over a capture
+    ("SpiceMig" when spicemig's own code threw, "Spice" for the built-in)."""
+    args = ["-r", capture(capture_name), "-Y", "_ws.malformed", "-V"]
+    if two_pass:
+        args.append("-2")
+    return collections.Counter(re.findall(r"^\s*\[Malformed Packet: ([^\]:]+)", tshark(*args), re.MULTILINE))
