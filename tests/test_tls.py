@@ -11,6 +11,7 @@ import unittest
 
 from spicemig_tshark import builtin_only, capture, column, count, experts, fields, heuristic_decodes, tshark
 
+FORWARD_PROBLEMS = "spicemig.forward_modified || spicemig.forward_missing || spicemig.forward_unmatched"
 ALL, ALL_KEYS = "tls-all-channels.pcapng", "tls-all-channels.keys"
 MIXED, MIXED_KEYS = "tls-mixed-ports.pcapng", "tls-mixed-ports.keys"
 VNC_PORTS, VNC_PORTS_KEYS = "tls-mixed-ports-5900.pcapng", "tls-mixed-ports-5900.keys"
@@ -112,6 +113,27 @@ class DecryptedLikePlain(unittest.TestCase):
                      key_log=ALL_KEYS)
         self.assertEqual(one, two)
         self.assertEqual(len(two), 158)
+
+
+class AnalysisOverTls(unittest.TestCase):
+    """Sessions, roles and forwarding work inside TLS as on plain TCP."""
+
+    def test_bodies_forwarded_and_roles(self):
+        rows = fields(ALL, "spicemig.magic", "frame.number", "spicemig.forwarded_from", "spicemig.forwarded_in",
+                      "spicemig.role", "spicemig.session_id", key_log=ALL_KEYS)
+        self.assertEqual([(row[0], row[1], row[2], row[3]) for row in rows], [
+            (["380"], [], ["381"], ["source"]), (["381"], ["380"], [], ["destination"]),
+            (["393"], [], ["401"], ["source"]), (["394"], [], ["395"], ["source"]),
+            (["395"], ["394"], [], ["destination"]), (["401"], ["393"], [], ["destination"]),
+        ])
+        self.assertEqual({row[4][0] for row in rows}, {"0x4d454dcf"})
+        self.assertEqual(count(ALL, FORWARD_PROBLEMS, key_log=ALL_KEYS), 0)
+
+    def test_one_seamless_migration(self):
+        self.assertEqual(
+            fields(ALL, "spicemig.migration.begin", "spicemig.migration.kind", "spicemig.migration.source",
+                   "spicemig.migration.destination", key_log=ALL_KEYS)[0],
+            [["seamless"], ["127.0.0.1:5911"], ["127.0.0.1:5913"]])
 
 
 class NeedSecured(unittest.TestCase):
