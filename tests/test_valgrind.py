@@ -1,7 +1,8 @@
 """valgrind (memcheck) over tshark decoding captures with the plugin: no
 invalid read or write, no use of uninitialised memory, in any frame. tshark
-itself and libwireshark report none on these captures either, so there is
-nothing to suppress: any error fails (--error-exitcode). ctest runs a subset
+itself and libwireshark 4.0 and 4.4 report none on these captures either;
+tests/valgrind.supp names the one other project's library 4.6 brings
+errors from (at load time); any other error fails (--error-exitcode). ctest runs a subset
 that covers every decoder; SPICEMIG_VALGRIND_ALL=1 runs every capture in
 testcaptures/ (docs/fuzzing.md)."""
 
@@ -20,6 +21,7 @@ SUBSET = [
     "synthetic/edge-link-caps.pcap",      # bad caps, the built-in's exceptions caught
 ]
 ERROR_EXIT = 99
+SUPPRESSIONS = os.path.join(HERE, "valgrind.supp")
 
 
 def captures():
@@ -36,8 +38,8 @@ class Valgrind(unittest.TestCase):
             for name in captures():
                 with self.subTest(capture=name):
                     log = os.path.join(logdir, os.path.basename(name) + ".log")
-                    env = dict(os.environ, SPICEMIG_WRAPPER="valgrind --error-exitcode=%d --log-file=%s"
-                               % (ERROR_EXIT, log))
+                    env = dict(os.environ, SPICEMIG_WRAPPER="valgrind --error-exitcode=%d --log-file=%s "
+                               "--suppressions=%s" % (ERROR_EXIT, log, SUPPRESSIONS))
                     proc = subprocess.run([os.path.join(HERE, "tshark-with-plugin"), PLUGIN, "-r",
                                            os.path.join(CAPTURES, name), "-2", "-V",
                                            "-o", "tcp.check_checksum:FALSE"],
