@@ -165,7 +165,9 @@ void
 fuzz_epan_dissect(epan_dissect_t *edt, frame_data *fd, guint32 num, int encap,
                   const guint8 *data, guint32 len, gboolean first_pass, column_info *cinfo)
 {
-    wtap_rec rec;
+    /* Static: the dissection keeps a pointer to its record (pinfo->rec) until
+     * epan_dissect_reset(), which the caller runs after this returns. */
+    static wtap_rec rec;
 
     memset(&rec, 0, sizeof(rec));
     rec.rec_type = REC_TYPE_PACKET;
