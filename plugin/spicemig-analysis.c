@@ -370,13 +370,15 @@ record_display_init(spicemig_analysis_conn_t *conn, tvbuff_t *body, packet_info 
 }
 
 static void
-add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const spicemig_migration_t *migration);
+add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
+                      const spicemig_migration_t *migration);
 
 void
-spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *msg_tvb, packet_info *pinfo,
-                               proto_tree *tree, const spicemig_msg_ctx_t *ctx, guint16 type, guint32 header_len)
+spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, int msg_offset, int msg_len,
+                               packet_info *pinfo, proto_tree *tree, const spicemig_msg_ctx_t *ctx, guint16 type,
+                               guint32 header_len)
 {
-    tvbuff_t *body;
+    int body_offset = msg_offset + (int)header_len;
 
     /* Ordinary traffic leaves here: only three kinds of message matter. */
     if (!conn)
@@ -384,7 +386,7 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *msg_tvb
     if (PINFO_FD_VISITED(pinfo)) {
         if (conn->dst_of && pinfo->num == conn->dst_of->first_dst_drawing_frame
             && ctx->from_server && ctx->channel_type == SPICE_CHANNEL_DISPLAY)
-            add_resumed_milestone(tree, msg_tvb, pinfo, conn->dst_of);
+            add_resumed_milestone(tree, tvb, msg_offset, pinfo, conn->dst_of);
         return;
     }
     if (ctx->from_server) {
@@ -394,15 +396,15 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *msg_tvb
         }
         if (!(ctx->channel_type == SPICE_CHANNEL_MAIN && type == SPICE_MSG_MAIN_INIT) || conn->session)
             return;
-        if (!tvb_bytes_exist(msg_tvb, header_len + MAIN_INIT_SESSION_ID_OFFSET, 4))
+        if (msg_len < (int)header_len + MAIN_INIT_SESSION_ID_OFFSET + 4
+            || !tvb_bytes_exist(tvb, body_offset + MAIN_INIT_SESSION_ID_OFFSET, 4))
             return;
-        conn->session = find_or_add_session(tvb_get_letohl(msg_tvb, header_len + MAIN_INIT_SESSION_ID_OFFSET));
+        conn->session = find_or_add_session(tvb_get_letohl(tvb, body_offset + MAIN_INIT_SESSION_ID_OFFSET));
         return;
     }
     if (ctx->channel_type != SPICE_CHANNEL_DISPLAY || type != SPICE_MSGC_DISPLAY_INIT)
         return;
-    body = tvb_new_subset_remaining(msg_tvb, header_len);
-    record_display_init(conn, body, pinfo);
+    record_display_init(conn, tvb_new_subset_length(tvb, body_offset, msg_len - (int)header_len), pinfo);
 }
 
 /* ---- roles ---- */
@@ -968,7 +970,8 @@ add_forward_items(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const sp
 /* ---- milestones, consistency checks, the destination's verdict ---- */
 
 static void
-add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const spicemig_migration_t *migration)
+add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
+                      const spicemig_migration_t *migration)
 {
     spicemig_migration_info_t info;
 
@@ -978,12 +981,12 @@ add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const
     p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_RESUMED_SHOWN, GINT_TO_POINTER(1));
     spicemig_migration_get_info(migration, pinfo->pool, &info);
     if (info.display_gap_known)
-        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, 0, 0,
+        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, offset, 0,
                                      "Migration %u: the destination resumed drawing, %s s after the source's "
                                      "last drawing", info.id,
                                      rel_time_to_secs_str(pinfo->pool, &info.display_gap));
     else
-        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, 0, 0,
+        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, offset, 0,
                                      "Migration %u: the destination resumed drawing", info.id);
 }
 

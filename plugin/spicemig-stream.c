@@ -87,6 +87,8 @@ typedef struct {
     spicemig_analysis_conn_t *analysis; /* sessions and migrations across connections */
     dissector_handle_t carrier;    /* the conversation's dissector: ours on TCP, TLS's on TLS */
     gboolean     over_tls;         /* positions from spicemig-tls.c: no 32-bit wrap */
+    const char  *protocol_label;   /* "SPICE <channel>", made once per channel type */
+    guint8       protocol_label_channel;
 } spicemig_conv_t;
 
 /* Per frame, packet scope only: what the built-in dissector has been given in
@@ -98,6 +100,14 @@ typedef enum {
     BUILTIN_GOT_DATA
 } builtin_frame_t;
 
+/* One message's Info entry, "<channel> <name><details>", kept in its parts so
+ * that the common case (a plain name, repeated) costs no formatting. */
+typedef struct {
+    const char *channel;
+    const char *name;
+    const char *details;  /* " <hop> <summary> [<problem>]", NULL when none */
+} info_entry_t;
+
 /* What one frame shows (packet scope): its one spicemig item, what the
  * built-in has been given, and the Info column being composed. */
 typedef struct {
@@ -106,7 +116,7 @@ typedef struct {
     builtin_frame_t builtin;
     const char     *info_prefix; /* what TCP had fenced off in the Info column */
     wmem_strbuf_t  *info;        /* the entries before `last` */
-    const char     *last;        /* the latest entry, repeated `last_count` times */
+    info_entry_t    last;        /* the latest entry, repeated `last_count` times */
     guint           last_count;
     guint           messages;
     const char     *problem;     /* first error of the message being decoded */
@@ -340,6 +350,7 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
 {
     frame_view_t *view = find_frame_view(pinfo);
     guint8 layer = pinfo->curr_layer_num;
+    const char *fenced;
     proto_item *gen;
 
     if (view)
@@ -364,7 +375,8 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
     /* What TCP fenced off in the Info column (e.g. "[TCP ZeroWindow] ")
      * stays in front of spicemig's text. */
     col_clear(pinfo->cinfo, COL_INFO);
-    view->info_prefix = wmem_strdup(pinfo->pool, col_get_text(pinfo->cinfo, COL_INFO));
+    fenced = col_get_text(pinfo->cinfo, COL_INFO);
+    view->info_prefix = fenced && *fenced ? wmem_strdup(pinfo->pool, fenced) : "";
     return view;
 }
 
@@ -386,13 +398,32 @@ spicemig_info_note_problem(packet_info *pinfo, const char *problem)
 }
 
 static void
-append_info_entry(wmem_strbuf_t *text, const char *entry, guint count)
+append_info_entry(wmem_strbuf_t *text, const info_entry_t *entry, guint count)
 {
     if (wmem_strbuf_get_len(text))
         wmem_strbuf_append(text, ", ");
-    wmem_strbuf_append(text, entry);
-    if (count > 1)
-        wmem_strbuf_append_printf(text, " " MULTIPLICATION_SIGN "%u", count);
+    wmem_strbuf_append(text, entry->channel);
+    wmem_strbuf_append_c(text, ' ');
+    wmem_strbuf_append(text, entry->name);
+    if (entry->details)
+        wmem_strbuf_append(text, entry->details);
+    if (count > 1) {
+        char digits[10];
+        int i = (int)sizeof(digits);
+
+        do {
+            digits[--i] = (char)('0' + count % 10);
+        } while ((count /= 10) > 0);
+        wmem_strbuf_append(text, " " MULTIPLICATION_SIGN);
+        wmem_strbuf_append_len(text, digits + i, sizeof(digits) - (gsize)i);
+    }
+}
+
+static gboolean
+same_info_entry(const info_entry_t *a, const info_entry_t *b)
+{
+    return a->channel == b->channel && (a->name == b->name || strcmp(a->name, b->name) == 0)
+           && g_strcmp0(a->details, b->details) == 0;
 }
 
 /* The one place a message's Info text is composed:
@@ -404,27 +435,29 @@ static void
 add_message_info(packet_info *pinfo, frame_view_t *view, const spicemig_conv_t *conv,
                  const char *name, const char *hop, const char *summary)
 {
-    wmem_strbuf_t *entry = wmem_strbuf_new(pinfo->pool, spicemig_channel_name(conv->channel_type));
-    const char *text;
+    info_entry_t entry = { spicemig_channel_name(conv->channel_type), name, NULL };
 
-    wmem_strbuf_append_printf(entry, " %s", name);
-    if (hop)
-        wmem_strbuf_append_printf(entry, " %s", hop);
-    if (summary && *summary)
-        wmem_strbuf_append_printf(entry, " %s", summary);
-    if (view->problem)
-        wmem_strbuf_append_printf(entry, " [%s]", view->problem);
+    if (hop || (summary && *summary) || view->problem) {
+        wmem_strbuf_t *details = wmem_strbuf_new(pinfo->pool, "");
+
+        if (hop)
+            wmem_strbuf_append_printf(details, " %s", hop);
+        if (summary && *summary)
+            wmem_strbuf_append_printf(details, " %s", summary);
+        if (view->problem)
+            wmem_strbuf_append_printf(details, " [%s]", view->problem);
+        entry.details = wmem_strbuf_finalize(details);
+    }
     view->problem = NULL;
-    text = wmem_strbuf_finalize(entry);
 
     view->messages++;
-    if (view->last && strcmp(view->last, text) == 0) {
+    if (view->last_count && same_info_entry(&view->last, &entry)) {
         view->last_count++;
         return;
     }
-    if (view->last)
-        append_info_entry(view->info, view->last, view->last_count);
-    view->last = text;
+    if (view->last_count)
+        append_info_entry(view->info, &view->last, view->last_count);
+    view->last = entry;
     view->last_count = 1;
 }
 
@@ -432,22 +465,31 @@ add_message_info(packet_info *pinfo, frame_view_t *view, const spicemig_conv_t *
  * built-in's column writes are overridden, so every frame names its channel
  * the same way. */
 static void
-show_frame_view(packet_info *pinfo, frame_view_t *view, const spicemig_conv_t *conv, gboolean from_server)
+show_frame_view(packet_info *pinfo, frame_view_t *view, spicemig_conv_t *conv, gboolean from_server)
 {
-    wmem_strbuf_t *text = wmem_strbuf_new(pinfo->pool, wmem_strbuf_get_str(view->info));
+    gsize entries_len;
     const char *info;
 
-    if (view->last)
-        append_info_entry(text, view->last, view->last_count);
-    info = wmem_strbuf_get_str(text);
+    /* A pass without columns or tree (tshark -2's first) shows nothing. */
+    if (!pinfo->cinfo && !(view->item && PITEM_FINFO(view->item)))
+        return;
+    /* The latest entry is appended for the text and cut off again: more
+     * messages of this frame may follow in a later call. */
+    entries_len = wmem_strbuf_get_len(view->info);
+    if (view->last_count)
+        append_info_entry(view->info, &view->last, view->last_count);
+    info = wmem_strbuf_get_str(view->info);
     /* TCP fences the column after each PDU it reassembled; the frame's text
      * replaces everything after TCP's own prefix. */
     col_clear_fence(pinfo->cinfo, COL_INFO);
-    col_add_fstr(pinfo->cinfo, COL_INFO, "%s%s", view->info_prefix ? view->info_prefix : "", info);
-    if (conv->channel_type)
-        col_add_fstr(pinfo->cinfo, COL_PROTOCOL, "SPICE %s", spicemig_channel_name(conv->channel_type));
-    else
-        col_set_str(pinfo->cinfo, COL_PROTOCOL, "SPICE");
+    col_add_lstr(pinfo->cinfo, COL_INFO, view->info_prefix, info, COL_ADD_LSTR_TERMINATOR);
+    if (!conv->protocol_label || conv->protocol_label_channel != conv->channel_type) {
+        conv->protocol_label = conv->channel_type
+            ? wmem_strdup_printf(wmem_file_scope(), "SPICE %s", spicemig_channel_name(conv->channel_type))
+            : "SPICE";
+        conv->protocol_label_channel = conv->channel_type;
+    }
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, conv->protocol_label);
     if (conv->channel_type)
         proto_item_set_text(view->item, "SPICE Migration, %s channel %u, %s, %u message%s: %s",
                             spicemig_channel_name(conv->channel_type), conv->channel_id,
@@ -457,6 +499,7 @@ show_frame_view(packet_info *pinfo, frame_view_t *view, const spicemig_conv_t *c
         proto_item_set_text(view->item, "SPICE Migration, %s, %u message%s: %s",
                             from_server ? "server to client" : "client to server",
                             view->messages, plurality(view->messages, "", "s"), info);
+    wmem_strbuf_truncate(view->info, entries_len);
 }
 
 /* Channels whose link reply the built-in SPICE dissector 4.0-4.6 flags
@@ -469,15 +512,17 @@ builtin_knows_channel(guint8 channel_type)
            && channel_type != SPICE_CHANNEL_WEBDAV;
 }
 
-/* Hands one whole message to the built-in SPICE dissector, its tree under
- * the frame's spicemig item. Returns FALSE when it cannot take it: the frame
- * rule above, a link message it missed earlier (its state machine is lost
- * from there on), a channel it does not know, or the dissector is disabled. */
+/* Hands whole messages (one, or a run of server channel messages) to the
+ * built-in SPICE dissector, its tree under the frame's spicemig item.
+ * Returns FALSE when it cannot take them: the frame rule above, a link
+ * message it missed earlier (its state machine is lost from there on), a
+ * channel it does not know, or the dissector is disabled. */
 static gboolean
 hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *data,
                 spicemig_conv_t *conv, frame_view_t *view, gboolean link_phase)
 {
     gboolean first_in_frame = view->builtin == BUILTIN_NOTHING_YET;
+    gboolean columns_writable = col_get_writable(pinfo->cinfo, -1);
     volatile int consumed = 0;
 
     if (!builtin_spice_handle || conv->mid_connection || !builtin_knows_channel(conv->channel_type)
@@ -487,6 +532,9 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
     if (first_in_frame)
         view->builtin = link_phase ? BUILTIN_GOT_LINK : BUILTIN_GOT_DATA;
 
+    /* show_frame_view() writes the frame's columns: the built-in's writes
+     * would be overwritten, so they are not made at all. */
+    col_set_writable(pinfo->cinfo, -1, FALSE);
     /* One "spice" layer per frame (frame.protocols), however many messages
      * it is given: only the first call adds its protocol name. */
     TRY {
@@ -494,12 +542,13 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
                                                 first_in_frame, data);
     }
     CATCH_NONFATAL_ERRORS {
-        /* Its exception is about this one message: shown on it, while the
+        /* Its exception is about these messages: shown on them, while the
          * framing (and on the first pass, its state) goes on. */
         show_exception(msg_tvb, pinfo, view->tree, EXCEPT_CODE, GET_MESSAGE);
         consumed = tvb_captured_length(msg_tvb);
     }
     ENDTRY;
+    col_set_writable(pinfo->cinfo, -1, columns_writable);
     /* Protocol Hierarchy counts top-level protocol items only: one hidden
      * "spice" item after spicemig's places the built-in's decoding, nested
      * in spicemig's tree, once per frame under spicemig. */
@@ -752,79 +801,132 @@ plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, 
     return spicemig_message_known(&ctx, type);
 }
 
+/* A server message of a channel's own types (101 and up): the built-in moves
+ * on to the next header by its size whatever it decodes of the body, so a
+ * run of them can be handed over in one call, as it sees them without
+ * spicemig (it does not re-frame common or client messages). */
+static gboolean
+builtin_reframes(gboolean from_server, guint16 type)
+{
+    return from_server && type > SPICE_MSG_BASE_LAST;
+}
+
+/* The messages between `start` and `end` of `tvb`, each whole: handed to the
+ * built-in in one call (a call costs the built-in what a frame does), then
+ * named in Info one by one; shown by spicemig itself when it cannot take them. */
+static void
+hand_run_to_builtin(tvbuff_t *tvb, int start, int end, spicemig_pos_t tvb_seq, packet_info *pinfo,
+                    proto_tree *tree, void *data, spicemig_conv_t *conv, frame_view_t *view,
+                    gboolean from_server, guint32 header_len)
+{
+    spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
+    int type_offset = header_type_offset(header_len);
+    gboolean handed;
+
+    if (start == end)   /* `view` is NULL before the frame's first whole message */
+        return;
+    handed = hand_to_builtin(tvb_new_subset_length(tvb, start, end - start), pinfo, tree, data, conv, view, FALSE);
+    while (start < end) {
+        guint16 type = tvb_get_letohs(tvb, start + type_offset);
+        int len = (int)header_len + (int)tvb_get_letohl(tvb, start + type_offset + 2);
+
+        spicemig_analysis_data_message(conv->analysis, tvb, start, len, pinfo, view->tree, &ctx, type, header_len);
+        if (handed)
+            add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, type), NULL, NULL);
+        else
+            dissect_own_message(tvb_new_subset_length(tvb, start, len), pinfo, view, conv, from_server, header_len,
+                                tvb_seq + (guint32)start);
+        start += len;
+    }
+}
+
 static int
 dissect_data_messages(tvbuff_t *tvb, int offset, spicemig_pos_t tvb_seq, packet_info *pinfo, proto_tree *tree,
                       void *data, spicemig_conv_t *conv, gboolean from_server)
 {
     guint32 header_len = mini_header(conv) ? MINI_HEADER_LEN : FULL_HEADER_LEN;
     int type_offset = header_type_offset(header_len);
+    int run_start = offset;   /* the messages from here on wait to be handed over together */
+    frame_view_t *view = NULL;
     guint remaining;
 
     while ((remaining = tvb_reported_length_remaining(tvb, offset)) > 0) {
         spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
         guint64 msg_len;
-        tvbuff_t *msg_tvb;
-        frame_view_t *view;
         guint16 type;
 
         if (remaining < header_len) {
+            hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, view, from_server,
+                                header_len);
+            /* After the hand-over, which clears the built-in's requests. */
             pinfo->desegment_offset = offset;
             pinfo->desegment_len = header_len - remaining;
             return offset;
         }
         msg_len = (guint64)header_len + tvb_get_letohl(tvb, offset + type_offset + 2);
+        type = tvb_get_letohs(tvb, offset + type_offset);
         if (msg_len > header_len + MAX_MESSAGE_BODY) {
-            view = frame_view(tvb, pinfo, tree, conv, from_server);
+            if (!view)
+                view = frame_view(tvb, pinfo, tree, conv, from_server);
+            hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, view, from_server,
+                                header_len);
             proto_tree_add_expert_format(view->tree, pinfo, &ei_msg_size, tvb, offset, remaining,
                                          "%s claims a %" PRIu64 "-byte body, more than the %u bytes of any "
                                          "SPICE message; not SPICE framing",
-                                         spicemig_message_name(&ctx, tvb_get_letohs(tvb, offset + type_offset)),
-                                         msg_len - header_len, MAX_MESSAGE_BODY);
+                                         spicemig_message_name(&ctx, type), msg_len - header_len, MAX_MESSAGE_BODY);
             spicemig_info_note_problem(pinfo, "message size implausible");
-            add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, tvb_get_letohs(tvb, offset + type_offset)),
-                             NULL, NULL);
+            add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, type), NULL, NULL);
             return offset + remaining;
         }
         if (msg_len > remaining) {
+            hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, view, from_server,
+                                header_len);
             if (pinfo->can_desegment) {
                 pinfo->desegment_offset = offset;
                 pinfo->desegment_len = (guint32)(msg_len - remaining);
                 return offset;
             }
-            proto_tree_add_expert_format(frame_view(tvb, pinfo, tree, conv, from_server)->tree, pinfo,
-                                         &ei_not_desegmented, tvb, offset, remaining,
+            if (!view)
+                view = frame_view(tvb, pinfo, tree, conv, from_server);
+            proto_tree_add_expert_format(view->tree, pinfo, &ei_not_desegmented, tvb, offset, remaining,
                                          "Message of %" PRIu64 " bytes, only %u in this segment "
                                          "(TCP reassembly is off or impossible)", msg_len, remaining);
             return offset + remaining;
         }
-        msg_tvb = tvb_new_subset_length(tvb, offset, (gint)msg_len);
-        type = tvb_get_letohs(tvb, offset + type_offset);
-        view = frame_view(tvb, pinfo, tree, conv, from_server);
-        spicemig_analysis_data_message(conv->analysis, msg_tvb, pinfo, view->tree, &ctx, type, header_len);
-        if (spicemig_is_migration_message(&ctx, type) || spicemig_replaces_builtin(&ctx, type)
-            || !hand_to_builtin(msg_tvb, pinfo, tree, data, conv, view, FALSE))
-            dissect_own_message(msg_tvb, pinfo, view, conv, from_server, header_len, tvb_seq + (guint32)offset);
-        else
-            add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, type), NULL, NULL);
+        /* The frame's view is made at its first whole message. */
+        if (!view)
+            view = frame_view(tvb, pinfo, tree, conv, from_server);
+        if (builtin_reframes(from_server, type) && !spicemig_is_migration_message(&ctx, type)
+            && !spicemig_replaces_builtin(&ctx, type)) {
+            offset += (int)msg_len;
+            continue;
+        }
+        hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, view, from_server, header_len);
+        if (spicemig_is_migration_message(&ctx, type) || spicemig_replaces_builtin(&ctx, type)) {
+            spicemig_analysis_data_message(conv->analysis, tvb, offset, (int)msg_len, pinfo, view->tree, &ctx, type,
+                                           header_len);
+            dissect_own_message(tvb_new_subset_length(tvb, offset, (gint)msg_len), pinfo, view, conv, from_server,
+                                header_len, tvb_seq + (guint32)offset);
+        } else {
+            /* One message the built-in does not re-frame: a run of its own. */
+            hand_run_to_builtin(tvb, offset, offset + (int)msg_len, tvb_seq, pinfo, tree, data, conv, view,
+                                from_server, header_len);
+        }
         offset += (int)msg_len;
+        run_start = offset;
     }
+    hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, view, from_server, header_len);
     return offset;
 }
 
 /* Frames the messages of one TCP segment or TLS record (or reassembled run
  * of them) starting at stream position `tvb_seq`; returns the bytes framed. */
 static int
-frame_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_pos_t tvb_seq)
+frame_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_pos_t tvb_seq,
+               spicemig_conv_t *conv, gboolean from_server)
 {
-    conversation_t *conversation = find_or_create_conversation(pinfo);
-    spicemig_conv_t *conv = (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig);
-    gboolean from_server;
     frame_view_t *view;
     int offset = 0;
-
-    if (!conv)
-        return 0;
-    from_server = is_from_server(conv, pinfo);
 
     while (tvb_reported_length_remaining(tvb, offset) > 0) {
         spicemig_pos_t seq = tvb_seq + (guint32)offset;
@@ -895,25 +997,41 @@ frame_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, 
     return offset;
 }
 
-int
-spicemig_stream_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_pos_t pos)
+/* The connection spicemig has claimed, or NULL: one look-up per segment. */
+static spicemig_conv_t *
+conv_of(packet_info *pinfo)
 {
-    int consumed = frame_messages(tvb, pinfo, tree, data, pos);
-    frame_view_t *view = find_frame_view(pinfo);
     conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
-    spicemig_conv_t *conv = conversation
-        ? (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig) : NULL;
 
-    if (view && conv)
-        show_frame_view(pinfo, view, conv, is_from_server(conv, pinfo));
-    return consumed;
+    return conversation ? (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig) : NULL;
 }
 
 static int
-dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+dissect_claimed(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_pos_t pos,
+                spicemig_conv_t *conv)
+{
+    gboolean from_server = is_from_server(conv, pinfo);
+    int consumed = frame_messages(tvb, pinfo, tree, data, pos, conv, from_server);
+    frame_view_t *view = find_frame_view(pinfo);
+
+    if (view)
+        show_frame_view(pinfo, view, conv, from_server);
+    return consumed;
+}
+
+int
+spicemig_stream_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_pos_t pos)
+{
+    spicemig_conv_t *conv = conv_of(pinfo);
+
+    return conv ? dissect_claimed(tvb, pinfo, tree, data, pos, conv) : 0;
+}
+
+static int
+dissect_spicemig_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, spicemig_conv_t *conv)
 {
     struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
-    int consumed = tcpinfo ? spicemig_stream_dissect(tvb, pinfo, tree, data, tcpinfo->seq) : 0;
+    int consumed = tcpinfo ? dissect_claimed(tvb, pinfo, tree, data, tcpinfo->seq, conv) : 0;
 
     /* Asking TCP for more data counts as taking the whole segment. */
     return pinfo->desegment_len ? (int)tvb_captured_length(tvb) : consumed;
@@ -962,8 +1080,8 @@ looks_like_migration_start(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_ser
 /* Claims the connection when `tvb` (at stream position `seq`) starts a SPICE
  * connection or, in a capture begun mid-connection, a migration. `carrier`
  * is the dissector that hands spicemig the bytes: its own (TCP) or TLS's. */
-gboolean
-spicemig_stream_claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t seq, dissector_handle_t carrier)
+static spicemig_conv_t *
+claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t seq, dissector_handle_t carrier)
 {
     conversation_t *conversation;
     spicemig_conv_t *conv;
@@ -972,12 +1090,11 @@ spicemig_stream_claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t seq, dis
     if (tvb_captured_length(tvb) >= LINK_HEADER_LEN && tvb_get_ntohl(tvb, 0) == SPICE_MAGIC_BE
         && tvb_get_letohl(tvb, 4) == SPICE_VERSION_MAJOR) {
         conversation = find_or_create_conversation(pinfo);
-        new_conv(conversation, &pinfo->dst, pinfo->destport, carrier);
-        return TRUE;
+        return new_conv(conversation, &pinfo->dst, pinfo->destport, carrier);
     }
     if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header)
         && !spicemig_analysis_known_server(tvb, pinfo, &from_server, &full_header))
-        return FALSE;
+        return NULL;
     conversation = find_or_create_conversation(pinfo);
     conv = new_conv(conversation, from_server ? &pinfo->src : &pinfo->dst,
                     from_server ? pinfo->srcport : pinfo->destport, carrier);
@@ -986,31 +1103,37 @@ spicemig_stream_claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t seq, dis
     conv->claim_seq = seq;
     conv->claim_from_server = from_server;
     start_data_phase(conv, from_server, seq);
-    return TRUE;
+    return conv;
 }
 
-static gboolean
+gboolean
+spicemig_stream_claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t seq, dissector_handle_t carrier)
+{
+    return claim(tvb, pinfo, seq, carrier) != NULL;
+}
+
+static spicemig_conv_t *
 claim_connection(tvbuff_t *tvb, packet_info *pinfo, void *data)
 {
     struct tcpinfo *tcpinfo = (struct tcpinfo *)data;
 
-    return tcpinfo && spicemig_stream_claim(tvb, pinfo, tcpinfo->seq, spicemig_handle);
+    return tcpinfo ? claim(tvb, pinfo, tcpinfo->seq, spicemig_handle) : NULL;
 }
 
 gboolean
 spicemig_stream_owns(packet_info *pinfo)
 {
-    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
-
-    return conversation && conversation_get_proto_data(conversation, proto_spicemig);
+    return conv_of(pinfo) != NULL;
 }
 
 static spicemig_heur_result_t
 dissect_spicemig_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    if (!claim_connection(tvb, pinfo, data))
+    spicemig_conv_t *conv = claim_connection(tvb, pinfo, data);
+
+    if (!conv)
         return FALSE;
-    dissect_spicemig_stream(tvb, pinfo, tree, data);
+    dissect_spicemig_stream(tvb, pinfo, tree, data, conv);
     return TRUE;
 }
 
@@ -1020,10 +1143,11 @@ dissect_spicemig_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void 
 static int
 dissect_spicemig_vnc_ports(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
+    spicemig_conv_t *conv = conv_of(pinfo);
     int tls_consumed;
 
-    if (spicemig_stream_owns(pinfo) || claim_connection(tvb, pinfo, data))
-        return dissect_spicemig_stream(tvb, pinfo, tree, data);
+    if (conv || (conv = claim_connection(tvb, pinfo, data)))
+        return dissect_spicemig_stream(tvb, pinfo, tree, data, conv);
     if ((tls_consumed = spicemig_tls_dissect_handshake(tvb, pinfo, tree, data)) > 0)
         return tls_consumed;
     return vnc_handle ? call_dissector(vnc_handle, tvb, pinfo, tree) : 0;
@@ -1033,12 +1157,11 @@ dissect_spicemig_vnc_ports(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
 static int
 dissect_spicemig_decode_as(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    conversation_t *conversation = find_conversation_pinfo(pinfo, 0);
+    spicemig_conv_t *conv = conv_of(pinfo);
 
-    if (!(conversation && conversation_get_proto_data(conversation, proto_spicemig))
-        && !claim_connection(tvb, pinfo, data))
+    if (!conv && !(conv = claim_connection(tvb, pinfo, data)))
         return 0;
-    return dissect_spicemig_stream(tvb, pinfo, tree, data);
+    return dissect_spicemig_stream(tvb, pinfo, tree, data, conv);
 }
 
 void

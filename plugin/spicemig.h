@@ -133,11 +133,11 @@ void spicemig_register_analysis(int proto, expert_module_t *expert);
 void spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, guint32 connection_id,
                             guint8 channel_type, guint8 channel_id, const address *server_addr,
                             guint32 server_port);
-/* Every data message handed to the built-in dissector: an O(1) check of
- * channel and type before any work (MAIN_INIT, drawing, DISPLAY_INIT). */
-void spicemig_analysis_data_message(spicemig_analysis_conn_t *analysis, tvbuff_t *msg_tvb, packet_info *pinfo,
-                                    proto_tree *tree, const spicemig_msg_ctx_t *ctx, guint16 type,
-                                    guint32 header_len);
+/* Every data message, the `msg_len` bytes at `msg_offset` of `tvb`: an O(1)
+ * check of channel and type before any work (MAIN_INIT, drawing, DISPLAY_INIT). */
+void spicemig_analysis_data_message(spicemig_analysis_conn_t *analysis, tvbuff_t *tvb, int msg_offset,
+                                    int msg_len, packet_info *pinfo, proto_tree *tree,
+                                    const spicemig_msg_ctx_t *ctx, guint16 type, guint32 header_len);
 /* A message spicemig decodes itself, `body` its body and `tree` its subtree:
  * adds the migration's generated items; returns the hop of a migrate-data
  * body for the Info column ("source→client", "client→destination") or NULL. */
