@@ -222,20 +222,41 @@ static const value_string smartcard_client_vals[] = {
     { 0, NULL }
 };
 
+/* Looked up once per message: the extended form indexes the (sorted,
+ * mostly consecutive) tables directly instead of scanning them. */
+static value_string_ext common_server_ext = VALUE_STRING_EXT_INIT(common_server_vals);
+static value_string_ext common_client_ext = VALUE_STRING_EXT_INIT(common_client_vals);
+static value_string_ext main_server_ext = VALUE_STRING_EXT_INIT(main_server_vals);
+static value_string_ext main_client_ext = VALUE_STRING_EXT_INIT(main_client_vals);
+static value_string_ext display_server_ext = VALUE_STRING_EXT_INIT(display_server_vals);
+static value_string_ext display_client_ext = VALUE_STRING_EXT_INIT(display_client_vals);
+static value_string_ext inputs_server_ext = VALUE_STRING_EXT_INIT(inputs_server_vals);
+static value_string_ext inputs_client_ext = VALUE_STRING_EXT_INIT(inputs_client_vals);
+static value_string_ext cursor_server_ext = VALUE_STRING_EXT_INIT(cursor_server_vals);
+static value_string_ext playback_server_ext = VALUE_STRING_EXT_INIT(playback_server_vals);
+static value_string_ext record_server_ext = VALUE_STRING_EXT_INIT(record_server_vals);
+static value_string_ext record_client_ext = VALUE_STRING_EXT_INIT(record_client_vals);
+static value_string_ext smartcard_server_ext = VALUE_STRING_EXT_INIT(smartcard_server_vals);
+static value_string_ext spicevmc_server_ext = VALUE_STRING_EXT_INIT(spicevmc_server_vals);
+static value_string_ext spicevmc_client_ext = VALUE_STRING_EXT_INIT(spicevmc_client_vals);
+static value_string_ext port_server_ext = VALUE_STRING_EXT_INIT(port_server_vals);
+static value_string_ext port_client_ext = VALUE_STRING_EXT_INIT(port_client_vals);
+static value_string_ext smartcard_client_ext = VALUE_STRING_EXT_INIT(smartcard_client_vals);
+
 /* Channel-specific message names (types above SPICE_MSG_BASE_LAST) for one direction. */
-static const value_string *
+static value_string_ext *
 channel_message_vals(guint8 channel_type, gboolean from_server)
 {
     switch (channel_type) {
-    case SPICE_CHANNEL_MAIN:      return from_server ? main_server_vals : main_client_vals;
-    case SPICE_CHANNEL_DISPLAY:   return from_server ? display_server_vals : display_client_vals;
-    case SPICE_CHANNEL_INPUTS:    return from_server ? inputs_server_vals : inputs_client_vals;
-    case SPICE_CHANNEL_CURSOR:    return from_server ? cursor_server_vals : NULL;
-    case SPICE_CHANNEL_PLAYBACK:  return from_server ? playback_server_vals : NULL;
-    case SPICE_CHANNEL_RECORD:    return from_server ? record_server_vals : record_client_vals;
-    case SPICE_CHANNEL_SMARTCARD: return from_server ? smartcard_server_vals : smartcard_client_vals;
+    case SPICE_CHANNEL_MAIN:      return from_server ? &main_server_ext : &main_client_ext;
+    case SPICE_CHANNEL_DISPLAY:   return from_server ? &display_server_ext : &display_client_ext;
+    case SPICE_CHANNEL_INPUTS:    return from_server ? &inputs_server_ext : &inputs_client_ext;
+    case SPICE_CHANNEL_CURSOR:    return from_server ? &cursor_server_ext : NULL;
+    case SPICE_CHANNEL_PLAYBACK:  return from_server ? &playback_server_ext : NULL;
+    case SPICE_CHANNEL_RECORD:    return from_server ? &record_server_ext : &record_client_ext;
+    case SPICE_CHANNEL_SMARTCARD: return from_server ? &smartcard_server_ext : &smartcard_client_ext;
     case SPICE_CHANNEL_USBREDIR:
-    case SPICE_CHANNEL_WEBDAV:    return from_server ? spicevmc_server_vals : spicevmc_client_vals;
+    case SPICE_CHANNEL_WEBDAV:    return from_server ? &spicevmc_server_ext : &spicevmc_client_ext;
     default:                      return NULL;
     }
 }
@@ -244,20 +265,20 @@ channel_message_vals(guint8 channel_type, gboolean from_server)
 static const char *
 lookup_message_name(const spicemig_msg_ctx_t *ctx, guint16 type)
 {
-    const value_string *vals;
+    value_string_ext *vals;
     const char *name = NULL;
 
     if (type <= SPICE_MSG_BASE_LAST) {
-        vals = ctx->from_server ? common_server_vals : common_client_vals;
+        vals = ctx->from_server ? &common_server_ext : &common_client_ext;
     } else if (ctx->channel_type == SPICE_CHANNEL_PORT) {
         /* The port channel adds its own messages to the spicevmc ones. */
-        name = try_val_to_str(type, ctx->from_server ? port_server_vals : port_client_vals);
-        vals = ctx->from_server ? spicevmc_server_vals : spicevmc_client_vals;
+        name = try_val_to_str_ext(type, ctx->from_server ? &port_server_ext : &port_client_ext);
+        vals = ctx->from_server ? &spicevmc_server_ext : &spicevmc_client_ext;
     } else {
         vals = channel_message_vals(ctx->channel_type, ctx->from_server);
     }
     if (!name && vals)
-        name = try_val_to_str(type, vals);
+        name = try_val_to_str_ext(type, vals);
     return name;
 }
 
@@ -278,5 +299,8 @@ spicemig_message_known(const spicemig_msg_ctx_t *ctx, guint16 type)
 const char *
 spicemig_channel_name(guint8 channel_type)
 {
-    return val_to_str_const(channel_type, spicemig_channel_type_vals, "SPICE");
+    static value_string_ext channel_type_ext = VALUE_STRING_EXT_INIT(spicemig_channel_type_vals);
+    const char *name = try_val_to_str_ext(channel_type, &channel_type_ext);
+
+    return name ? name : "SPICE";
 }

@@ -21,6 +21,7 @@
 #include <epan/dissectors/packet-tcp.h>
 #include <epan/exceptions.h>
 #include <epan/show_exception.h>
+#include <epan/tap.h>
 #include <epan/tfs.h>
 #include <epan/unit_strings.h>
 
@@ -113,6 +114,8 @@ typedef struct {
 typedef struct {
     proto_item     *item;
     proto_tree     *tree;
+    proto_tree     *builtin_tree; /* where the built-in adds its decoding */
+    gboolean        shown;        /* the columns or a tree that reads spicemig's items */
     builtin_frame_t builtin;
     const char     *info_prefix; /* what TCP had fenced off in the Info column */
     wmem_strbuf_t  *info;        /* the entries before `last` */
@@ -130,6 +133,8 @@ static dissector_handle_t vnc_handle;
  * lookup can call a dissector without adding its protocol layer again. */
 static dissector_table_t builtin_table;
 static int proto_builtin_spice = -1;
+static int proto_expert_info = -1;
+static int frame_tap = -1;
 
 static spicemig_pref_bool_t pref_take_vnc_ports = TRUE;
 
@@ -341,6 +346,18 @@ find_frame_view(packet_info *pinfo)
     return view;
 }
 
+/* A tree built only for what a filter names, none of it spicemig's or an
+ * expert's, with no protocol hierarchy to count (a "frame" tap): spicemig
+ * adds nothing to it, and the built-in dissects onto it as it does alone, so
+ * that `tshark -Y spice...` costs what it costs without spicemig. */
+static gboolean
+tree_read_without_spicemig(proto_tree *tree)
+{
+    return tree && !proto_field_is_referenced(tree, proto_spicemig)
+           && !(proto_expert_info > 0 && proto_field_is_referenced(tree, proto_expert_info))
+           && !(frame_tap >= 0 && have_tap_listener(frame_tap));
+}
+
 /* The frame's view, with its one top-level spicemig item, created at the
  * frame's first message: direction and channel, then every message as a
  * subtree of it. */
@@ -360,9 +377,20 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
     pinfo->curr_layer_num = 0;
     p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_FRAME_VIEW, view);
     pinfo->curr_layer_num = layer;
+    /* What TCP fenced off in the Info column (e.g. "[TCP ZeroWindow] ")
+     * stays in front of spicemig's text. */
+    col_clear(pinfo->cinfo, COL_INFO);
+    fenced = col_get_text(pinfo->cinfo, COL_INFO);
+    view->info_prefix = fenced && *fenced ? wmem_strdup(pinfo->pool, fenced) : "";
 
+    view->shown = pinfo->cinfo != NULL || proto_field_is_referenced(tree, proto_spicemig);
+    if (tree_read_without_spicemig(tree)) {
+        view->builtin_tree = tree;
+        return view;
+    }
     view->item = proto_tree_add_item(tree, proto_spicemig, tvb, 0, -1, ENC_NA);
     view->tree = proto_item_add_subtree(view->item, ett_spicemig);
+    view->builtin_tree = view->tree;
     gen = proto_tree_add_boolean(view->tree, hf_direction, tvb, 0, 0, from_server);
     proto_item_set_generated(gen);
     if (conv->channel_type) {
@@ -372,11 +400,6 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
         proto_item_set_generated(gen);
     }
     spicemig_analysis_connection_items(view->tree, tvb, conv->analysis);
-    /* What TCP fenced off in the Info column (e.g. "[TCP ZeroWindow] ")
-     * stays in front of spicemig's text. */
-    col_clear(pinfo->cinfo, COL_INFO);
-    fenced = col_get_text(pinfo->cinfo, COL_INFO);
-    view->info_prefix = fenced && *fenced ? wmem_strdup(pinfo->pool, fenced) : "";
     return view;
 }
 
@@ -437,6 +460,10 @@ add_message_info(packet_info *pinfo, frame_view_t *view, const spicemig_conv_t *
 {
     info_entry_t entry = { spicemig_channel_name(conv->channel_type), name, NULL };
 
+    if (!view->shown) {
+        view->problem = NULL;
+        return;
+    }
     if (hop || (summary && *summary) || view->problem) {
         wmem_strbuf_t *details = wmem_strbuf_new(pinfo->pool, "");
 
@@ -471,7 +498,7 @@ show_frame_view(packet_info *pinfo, frame_view_t *view, spicemig_conv_t *conv, g
     const char *info;
 
     /* A pass without columns or tree (tshark -2's first) shows nothing. */
-    if (!pinfo->cinfo && !(view->item && PITEM_FINFO(view->item)))
+    if (!view->shown)
         return;
     /* The latest entry is appended for the text and cut off again: more
      * messages of this frame may follow in a later call. */
@@ -538,21 +565,22 @@ hand_to_builtin(tvbuff_t *msg_tvb, packet_info *pinfo, proto_tree *tree, void *d
     /* One "spice" layer per frame (frame.protocols), however many messages
      * it is given: only the first call adds its protocol name. */
     TRY {
-        consumed = spicemig_dissector_try_uint(builtin_table, BUILTIN_TABLE_KEY, msg_tvb, pinfo, view->tree,
+        consumed = spicemig_dissector_try_uint(builtin_table, BUILTIN_TABLE_KEY, msg_tvb, pinfo, view->builtin_tree,
                                                 first_in_frame, data);
     }
     CATCH_NONFATAL_ERRORS {
         /* Its exception is about these messages: shown on them, while the
          * framing (and on the first pass, its state) goes on. */
-        show_exception(msg_tvb, pinfo, view->tree, EXCEPT_CODE, GET_MESSAGE);
+        show_exception(msg_tvb, pinfo, view->builtin_tree, EXCEPT_CODE, GET_MESSAGE);
         consumed = tvb_captured_length(msg_tvb);
     }
     ENDTRY;
     col_set_writable(pinfo->cinfo, -1, columns_writable);
     /* Protocol Hierarchy counts top-level protocol items only: one hidden
      * "spice" item after spicemig's places the built-in's decoding, nested
-     * in spicemig's tree, once per frame under spicemig. */
-    if (first_in_frame && proto_builtin_spice > 0)
+     * in spicemig's tree, once per frame under spicemig. (Without a spicemig
+     * item the built-in's own is top-level.) */
+    if (first_in_frame && view->item && proto_builtin_spice > 0)
         proto_item_set_hidden(proto_tree_add_item(tree, proto_builtin_spice, msg_tvb, 0, -1, ENC_NA));
     /* It loops on its own framing and may leave a request behind; ours rules. */
     pinfo->desegment_offset = 0;
@@ -821,11 +849,14 @@ hand_run_to_builtin(tvbuff_t *tvb, int start, int end, spicemig_pos_t tvb_seq, p
 {
     spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
     int type_offset = header_type_offset(header_len);
+    tvbuff_t *run_tvb;
     gboolean handed;
 
     if (start == end)   /* `view` is NULL before the frame's first whole message */
         return;
-    handed = hand_to_builtin(tvb_new_subset_length(tvb, start, end - start), pinfo, tree, data, conv, view, FALSE);
+    /* Mostly the whole segment: no subset needed then. */
+    run_tvb = start == 0 && end == (int)tvb_reported_length(tvb) ? tvb : tvb_new_subset_length(tvb, start, end - start);
+    handed = hand_to_builtin(run_tvb, pinfo, tree, data, conv, view, FALSE);
     while (start < end) {
         guint16 type = tvb_get_letohs(tvb, start + type_offset);
         int len = (int)header_len + (int)tvb_get_letohl(tvb, start + type_offset + 2);
@@ -1279,6 +1310,8 @@ spicemig_handoff_stream(void)
         if (builtin_spice_handle)
             dissector_add_uint("spicemig.builtin", BUILTIN_TABLE_KEY, builtin_spice_handle);
         proto_builtin_spice = proto_get_id_by_filter_name("spice");
+        proto_expert_info = proto_get_id_by_filter_name("_ws.expert");
+        frame_tap = find_tap_id("frame");
         vnc_handle = dissector_table_get_dissector_handle(tcp_port, "VNC");
         register_init_routine(apply_vnc_port_takeover);
         initialized = TRUE;
