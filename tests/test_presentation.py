@@ -9,7 +9,7 @@ import os
 import subprocess
 import unittest
 
-from spicemig_tshark import ANY_EXPERT, HERE, PLUGIN, capture, column, count, protocol_hierarchy, tshark
+from spicemig_tshark import ANY_EXPERT, HERE, PLUGIN, capture, column, count, fields, protocol_hierarchy, tshark
 
 REAL = ["seamless-default.pcapng", "seamless-jpeg-wan.pcapng", "seamless-extra-channels.pcapng",
         "seamless-ports-5900.pcapng"]
@@ -50,6 +50,38 @@ class OneItemPerFrame(unittest.TestCase):
                                      "eth:ethertype:ip:tcp:spicemig:spice:spicemig": 1})
         self.assertEqual(column("seamless-default.pcapng", "frame.protocols contains \"spice:spicemig\"",
                                 "frame.number"), ["34"])
+
+
+class TreeNobodyReads(unittest.TestCase):
+    """A filter naming only the built-in's fields (or expert or malformed
+    ones) gets a tree without spicemig's items (bench/: the filter path); it
+    must match the same frames, with the same values and Info, as one that
+    names spicemig too."""
+
+    def same_with_spicemig_named(self, capture_name, display_filter, *names, count_expected):
+        for two_pass in (False, True):
+            alone = fields(capture_name, display_filter, *names, two_pass=two_pass)
+            named = fields(capture_name, "(%s) && spicemig" % display_filter, *names, two_pass=two_pass)
+            self.assertEqual(alone, named, (display_filter, two_pass))
+            self.assertEqual(len(alone), count_expected, (display_filter, two_pass))
+        return alone
+
+    def test_builtin_fields(self):
+        rows = self.same_with_spicemig_named("seamless-default.pcapng", "spice.ping_id", "frame.number",
+                                             "spice.ping_id", "_ws.col.Info", count_expected=34)
+        self.assertEqual(rows[:3], [[["19"], ["1"], ["Main PING"]], [["20"], ["2"], ["Main PING"]],
+                                    [["27"], ["1"], ["[TCP ZeroWindow] Main PONG"]]])
+        self.assertEqual(rows[4], [["34"], ["3"], ["Main PING, Main CHANNELS_LIST"]])
+
+    def test_expert_and_malformed_fields(self):
+        rows = self.same_with_spicemig_named("synthetic/malformed-surface-id-out-of-range.pcap",
+                                             "_ws.expert.severity == error", "frame.number", "_ws.expert.message",
+                                             count_expected=1)
+        self.assertEqual(rows, [[["13"], ["Surface id 2000 is out of range: the destination server has surfaces "
+                                          "0 to 1023"]]])
+        rows = self.same_with_spicemig_named("synthetic/edge-link-caps.pcap", "_ws.malformed", "frame.number",
+                                             count_expected=4)
+        self.assertEqual(rows, [[["4"]], [["5"]], [["17"]], [["18"]]])
 
 
 class InfoColumn(unittest.TestCase):

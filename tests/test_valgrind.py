@@ -14,12 +14,13 @@ import subprocess
 import tempfile
 import unittest
 
-from spicemig_tshark import CAPTURES, HERE, PLUGIN
+from spicemig_tshark import CAPTURES, HERE, PLUGIN, key_log_options
 
 SUBSET = [
     "seamless-default.pcapng",            # link phase, hand-over, MNMD/DCMD/ICMD, control messages
     "synthetic/smartcard.pcap",           # SCMD and its data regions
     "synthetic/edge-link-caps.pcap",      # bad caps, the built-in's exceptions caught
+    "tls-mixed-ports.pcapng",             # SPICE decrypted from TLS records (its key log)
 ]
 ERROR_EXIT = 99
 SUPPRESSIONS = os.path.join(HERE, "valgrind.supp")
@@ -44,9 +45,12 @@ class Valgrind(unittest.TestCase):
                     log = os.path.join(logdir, os.path.basename(name) + ".log")
                     env = dict(os.environ, SPICEMIG_WRAPPER="valgrind --error-exitcode=%d --log-file=%s "
                                "--suppressions=%s" % (ERROR_EXIT, log, suppressions))
+                    # A TLS capture's key log, where there is one: spicemig decodes what it decrypts.
+                    key_log = os.path.splitext(name)[0] + ".keys"
+                    keys = key_log_options(key_log) if os.path.exists(os.path.join(CAPTURES, key_log)) else ()
                     proc = subprocess.run([os.path.join(HERE, "tshark-with-plugin"), PLUGIN, "-r",
                                            os.path.join(CAPTURES, name), "-2", "-V",
-                                           "-o", "tcp.check_checksum:FALSE"],
+                                           "-o", "tcp.check_checksum:FALSE", *keys],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                           env=env, timeout=900)
                     with open(log) as f:
