@@ -28,8 +28,8 @@ SUPPRESSIONS = os.path.join(HERE, "valgrind.supp")
 
 def captures():
     if os.environ.get("SPICEMIG_VALGRIND_ALL"):
-        return sorted(os.path.relpath(p, CAPTURES) for p in glob.glob(os.path.join(CAPTURES, "*.pcapng"))
-                      + glob.glob(os.path.join(CAPTURES, "synthetic", "*.pcap")))
+        return sorted(os.path.relpath(p, CAPTURES) for pattern in ("*.pcap*", "synthetic/*.pcap*")
+                      for p in glob.glob(os.path.join(CAPTURES, pattern)))
     return SUBSET
 
 
