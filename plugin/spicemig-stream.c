@@ -1295,6 +1295,15 @@ apply_vnc_port_takeover(void)
     }
 }
 
+/* Wireshark 4.4 and later register the expert protocol after the plugins'
+ * hand-offs, so it is looked up when a capture is opened. */
+static void
+find_expert_and_frame_tap(void)
+{
+    proto_expert_info = proto_get_id_by_filter_name("_ws.expert");
+    frame_tap = find_tap_id("frame");
+}
+
 void
 spicemig_handoff_stream(void)
 {
@@ -1310,10 +1319,9 @@ spicemig_handoff_stream(void)
         if (builtin_spice_handle)
             dissector_add_uint("spicemig.builtin", BUILTIN_TABLE_KEY, builtin_spice_handle);
         proto_builtin_spice = proto_get_id_by_filter_name("spice");
-        proto_expert_info = proto_get_id_by_filter_name("_ws.expert");
-        frame_tap = find_tap_id("frame");
         vnc_handle = dissector_table_get_dissector_handle(tcp_port, "VNC");
         register_init_routine(apply_vnc_port_takeover);
+        register_init_routine(find_expert_and_frame_tap);
         initialized = TRUE;
     }
     apply_vnc_port_takeover();
