@@ -885,6 +885,7 @@ dissect_data_messages(tvbuff_t *tvb, int offset, spicemig_pos_t tvb_seq, packet_
         spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
         guint64 msg_len;
         guint16 type;
+        gboolean shown_by_spicemig;
 
         if (remaining < header_len) {
             hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, view, from_server,
@@ -927,13 +928,13 @@ dissect_data_messages(tvbuff_t *tvb, int offset, spicemig_pos_t tvb_seq, packet_
         /* The frame's view is made at its first whole message. */
         if (!view)
             view = frame_view(tvb, pinfo, tree, conv, from_server);
-        if (builtin_reframes(from_server, type) && !spicemig_is_migration_message(&ctx, type)
-            && !spicemig_replaces_builtin(&ctx, type)) {
+        shown_by_spicemig = spicemig_is_migration_message(&ctx, type) || spicemig_replaces_builtin(&ctx, type);
+        if (!shown_by_spicemig && builtin_reframes(from_server, type)) {
             offset += (int)msg_len;
             continue;
         }
         hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, view, from_server, header_len);
-        if (spicemig_is_migration_message(&ctx, type) || spicemig_replaces_builtin(&ctx, type)) {
+        if (shown_by_spicemig) {
             spicemig_analysis_data_message(conv->analysis, tvb, offset, (int)msg_len, pinfo, view->tree, &ctx, type,
                                            header_len);
             dissect_own_message(tvb_new_subset_length(tvb, offset, (gint)msg_len), pinfo, view, conv, from_server,
