@@ -73,4 +73,14 @@ typedef void spicemig_tap_init_result_t;
 #define SPICEMIG_TLS_APP_HANDLE(data) ((dissector_handle_t *)(data))
 #endif
 
+/* A number's decimal digits into a buffer, without printf: renamed by 4.4
+ * (4.4.19's wsutil/to_str.h keeps guint32_to_str_buf only as a deprecated
+ * inline). */
+#include <wsutil/to_str.h>
+#if SPICEMIG_WS_AT_LEAST(4, 4)
+#define spicemig_u32_to_str_buf uint32_to_str_buf
+#else
+#define spicemig_u32_to_str_buf guint32_to_str_buf
+#endif
+
 #endif /* SPICEMIG_COMPAT_H */

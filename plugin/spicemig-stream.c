@@ -431,14 +431,11 @@ append_info_entry(wmem_strbuf_t *text, const info_entry_t *entry, guint count)
     if (entry->details)
         wmem_strbuf_append(text, entry->details);
     if (count > 1) {
-        char digits[10];
-        int i = (int)sizeof(digits);
+        char digits[11];   /* a guint32's and the NUL */
 
-        do {
-            digits[--i] = (char)('0' + count % 10);
-        } while ((count /= 10) > 0);
+        spicemig_u32_to_str_buf(count, digits, sizeof(digits));
         wmem_strbuf_append(text, " " MULTIPLICATION_SIGN);
-        wmem_strbuf_append_len(text, digits + i, sizeof(digits) - (gsize)i);
+        wmem_strbuf_append(text, digits);
     }
 }
 
