@@ -85,15 +85,15 @@ typedef struct {
 struct spicemig_migration {
     guint32     id;                  /* 1, 2, ... in capture order */
     guint32     session_id;
+    guint32     new_session_id;      /* the session the client got by relinking after switch-host */
     guint32     begin_frame;
     nstime_t    begin_time;
-    gboolean    begin_seamless, begin_semi_seamless, switch_host;
-    gboolean    cancelled, nacked, connect_error;
+    spicemig_outcome_t outcome;
     guint32     ack_frame;
     guint32     src_version, dst_do_version;
     gboolean    src_known, dst_known;
     endpoint_t  src, dst;            /* dst: the endpoint seen, else the one MIGRATE_BEGIN names */
-    guint32     migrate_frame;       /* first MIGRATE from the source */
+    guint32     migrate_frame;       /* switch-over: first MIGRATE from the source, or its MIGRATE_END */
     nstime_t    migrate_time;
     guint32     last_forward_frame;  /* last body the client forwarded */
     nstime_t    last_forward_time;
@@ -102,6 +102,7 @@ struct spicemig_migration {
     nstime_t    first_dst_drawing_time;
     wmem_map_t *forwards;            /* channel key -> forward_t */
     guint32     bodies_sent, bodies_forwarded, bodies_modified, bodies_unmatched;
+    endpoint_t  switch_host_target;  /* what MIGRATE_SWITCH_HOST names, once it has */
 };
 
 typedef struct {
@@ -116,7 +117,9 @@ struct spicemig_analysis_conn {
     guint8      channel_type;
     guint8      channel_id;
     role_t      claimed_role;     /* without a link message: from the first migration message */
+    conversation_t *conversation;
     spicemig_migration_t *src_of; /* the migration this connection's server is the source of */
+    guint32     src_from_frame;   /* ... from this frame on (it may be a destination before) */
     spicemig_migration_t *dst_of; /* ... the destination of */
     guint32     last_drawing_frame;
     nstime_t    last_drawing_time;
@@ -132,7 +135,9 @@ static int hf_hop = -1;
 static int hf_forwarded_from = -1;
 static int hf_forwarded_in = -1;
 static int hf_migration_id = -1;
-static int hf_migration_kind = -1;
+static int hf_migration_session_id = -1;
+static int hf_migration_new_session_id = -1;
+static int hf_migration_relink = -1;
 static int hf_migration_begin = -1;
 static int hf_migration_source = -1;
 static int hf_migration_destination = -1;
@@ -159,6 +164,8 @@ static expert_field ei_body_never_sent = EI_INIT;
 static wmem_map_t *sessions;
 /* endpoint_t of every server seen speaking SPICE -> itself, file scope */
 static wmem_map_t *known_servers;
+/* endpoint_t a MIGRATE_SWITCH_HOST names -> its migration, until the client relinks there */
+static wmem_map_t *switch_host_targets;
 /* every migration, in capture order, for the statistics */
 static wmem_array_t *migrations;
 /* the migration of the connections without a session, see sessionless_migration() */
@@ -311,10 +318,21 @@ spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, 
     if (*analysis)
         return;
     conn = *analysis = new_conn(server_addr, server_port, channel_type, channel_id);
+    conn->conversation = find_conversation_pinfo(pinfo, 0);
     /* The first main link of a session has connection id 0; its session id
-     * comes with MAIN_INIT. */
-    if (connection_id == 0)
+     * comes with MAIN_INIT. So has the client's link to the host a
+     * MIGRATE_SWITCH_HOST named: it joins that migration as its destination. */
+    if (connection_id == 0) {
+        if (channel_type == SPICE_CHANNEL_MAIN
+            && (migration = (spicemig_migration_t *)wmem_map_remove(switch_host_targets, &conn->server))) {
+            migration->dst = conn->server;
+            migration->dst_known = TRUE;
+            migration->outcome.dst_main = conn->conversation;
+            conn->dst_of = migration;
+            spicemig_outcome_event(&migration->outcome, SPICEMIG_EVENT_RELINKED, pinfo, NULL);
+        }
         return;
+    }
     conn->session = find_or_add_session(connection_id);
     migration = conn->session->current_migration;
 
@@ -327,6 +345,7 @@ spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, 
             migration = new_migration(conn->session, pinfo);
         migration->dst = conn->server;
         migration->dst_known = TRUE;
+        migration->outcome.dst_main = conn->conversation;
         conn->dst_of = migration;
         return;
     }
@@ -400,6 +419,12 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, in
             || !tvb_bytes_exist(tvb, body_offset + MAIN_INIT_SESSION_ID_OFFSET, 4))
             return;
         conn->session = find_or_add_session(tvb_get_letohl(tvb, body_offset + MAIN_INIT_SESSION_ID_OFFSET));
+        if (conn->dst_of && conn->dst_of->outcome.relink_frame) {
+            /* The relinked client's other channels name the new session. */
+            conn->session->current_migration = conn->dst_of;
+            conn->dst_of->new_session_id = conn->session->id;
+            spicemig_outcome_event(&conn->dst_of->outcome, SPICEMIG_EVENT_RELINK_INIT, pinfo, NULL);
+        }
         return;
     }
     if (ctx->channel_type != SPICE_CHANNEL_DISPLAY || type != SPICE_MSGC_DISPLAY_INIT)
@@ -410,14 +435,15 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, in
 /* ---- roles ---- */
 
 static role_t
-conn_role(const spicemig_analysis_conn_t *conn)
+conn_role(const spicemig_analysis_conn_t *conn, guint32 frame)
 {
     if (!conn)
         return ROLE_NONE;
+    /* A destination server can be the source of the next migration. */
+    if (conn->src_of && (!conn->dst_of || frame >= conn->src_from_frame))
+        return ROLE_SOURCE;
     if (conn->dst_of)
         return ROLE_DESTINATION;
-    if (conn->src_of)
-        return ROLE_SOURCE;
     /* A channel that carried no migration message: its server's role. */
     if (conn->session && conn->session->first_migration && conn->session->first_migration->src_known
         && endpoint_equal(&conn->session->first_migration->src, &conn->server))
@@ -432,9 +458,10 @@ role_name(role_t role)
 }
 
 void
-spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, const spicemig_analysis_conn_t *conn)
+spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
+                                   const spicemig_analysis_conn_t *conn)
 {
-    const char *role = role_name(conn_role(conn));
+    const char *role = role_name(conn_role(conn, pinfo->num));
     proto_item *item;
 
     if (!conn)
@@ -449,20 +476,16 @@ spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, const spicem
     }
 }
 
-/* ---- kind ---- */
-
 static const char *
-migration_kind(const spicemig_migration_t *migration)
+destination_text(const spicemig_migration_t *migration)
 {
-    if (migration->cancelled)
-        return "cancelled";
-    if (migration->switch_host)
-        return "switch-host";
-    if (migration->nacked || migration->connect_error)
-        return "refused";
-    if (migration->begin_semi_seamless)
-        return "semi-seamless";
-    return "seamless";
+    return migration->dst.addr.type != AT_NONE ? endpoint_text(wmem_file_scope(), &migration->dst) : "(not named)";
+}
+
+static void
+outcome_event(spicemig_migration_t *migration, spicemig_outcome_event_t event, packet_info *pinfo)
+{
+    spicemig_outcome_event(&migration->outcome, event, pinfo, destination_text(migration));
 }
 
 /* ---- bodies ---- */
@@ -654,6 +677,7 @@ record_forwarded_body(spicemig_migration_t *migration, forward_t *forward, tvbuf
         return;
     }
     migration->bodies_forwarded++;
+    outcome_event(migration, SPICEMIG_EVENT_BODY_FORWARDED, pinfo);
     bytes = tvb_get_ptr(body, 0, len);
     common = MIN(len, forward->src_len);
     for (i = 0; i < common && bytes[i] == forward->src_copy[i]; i++)
@@ -687,7 +711,8 @@ message_side(const spicemig_msg_ctx_t *ctx, guint16 type)
                && (type == SPICE_MSG_MAIN_MIGRATE_DST_SEAMLESS_ACK || type == SPICE_MSG_MAIN_MIGRATE_DST_SEAMLESS_NACK)
                ? SIDE_DESTINATION : SIDE_SOURCE;
     return type == SPICE_MSGC_MIGRATE_DATA
-           || (ctx->channel_type == SPICE_CHANNEL_MAIN && type == SPICE_MSGC_MAIN_MIGRATE_DST_DO_SEAMLESS)
+           || (ctx->channel_type == SPICE_CHANNEL_MAIN
+               && (type == SPICE_MSGC_MAIN_MIGRATE_DST_DO_SEAMLESS || type == SPICE_MSGC_MAIN_MIGRATE_END))
            ? SIDE_DESTINATION : SIDE_SOURCE;
 }
 
@@ -755,12 +780,13 @@ assign_migration(spicemig_analysis_conn_t *conn, packet_info *pinfo, const spice
         current->src_known = TRUE;
     }
     conn->src_of = current;
+    conn->src_from_frame = pinfo->num;
     return current;
 }
 
-/* MIGRATE_BEGIN*: the destination the source names, until it is seen. */
-static void
-record_named_destination(spicemig_migration_t *migration, tvbuff_t *body, packet_info *pinfo)
+/* The host and port a DstInfo (MIGRATE_BEGIN*, MIGRATE_SWITCH_HOST) names. */
+static gboolean
+named_endpoint(tvbuff_t *body, packet_info *pinfo, endpoint_t *endpoint)
 {
     guint32 host_size, host_ptr;
     char *host;
@@ -768,12 +794,12 @@ record_named_destination(spicemig_migration_t *migration, tvbuff_t *body, packet
     ws_in4_addr ipv4;
     ws_in6_addr ipv6;
 
-    if (migration->dst_known || !tvb_bytes_exist(body, 0, DST_INFO_HOST_PTR_OFFSET + 4))
-        return;
+    if (!tvb_bytes_exist(body, 0, DST_INFO_HOST_PTR_OFFSET + 4))
+        return FALSE;
     host_size = tvb_get_letohl(body, DST_INFO_HOST_SIZE_OFFSET);
     host_ptr = tvb_get_letohl(body, DST_INFO_HOST_PTR_OFFSET);
     if (host_size == 0 || host_size > 256 || !tvb_bytes_exist(body, host_ptr, host_size))
-        return;
+        return FALSE;
     host = (char *)tvb_get_stringz_enc(pinfo->pool, body, host_ptr, NULL, ENC_ASCII);
     if (ws_inet_pton4(host, &ipv4))
         set_address(&addr, AT_IPv4, 4, &ipv4);
@@ -781,8 +807,35 @@ record_named_destination(spicemig_migration_t *migration, tvbuff_t *body, packet
         set_address(&addr, AT_IPv6, 16, &ipv6);
     else
         set_address(&addr, AT_STRINGZ, (int)strlen(host) + 1, host);
-    endpoint_set(&migration->dst, &addr, tvb_get_letohs(body, DST_INFO_PORT_OFFSET));
-    /* Not dst_known: the destination's own link decides. */
+    endpoint_set(endpoint, &addr, tvb_get_letohs(body, DST_INFO_PORT_OFFSET));
+    return TRUE;
+}
+
+/* MIGRATE_BEGIN*: the destination the source names, until it is seen (the
+ * destination's own link decides). MIGRATE_SWITCH_HOST: where the client's
+ * new main link will go. */
+static void
+record_named_destination(spicemig_migration_t *migration, tvbuff_t *body, packet_info *pinfo, gboolean switch_host)
+{
+    endpoint_t named;
+
+    if (!named_endpoint(body, pinfo, &named))
+        return;
+    if (!migration->dst_known)
+        migration->dst = named;
+    if (switch_host && migration->switch_host_target.addr.type == AT_NONE) {
+        migration->switch_host_target = named;
+        wmem_map_insert(switch_host_targets, &migration->switch_host_target, migration);
+    }
+}
+
+static void
+record_switch_over(spicemig_migration_t *migration, packet_info *pinfo)
+{
+    if (!migration->migrate_frame) {
+        migration->migrate_frame = pinfo->num;
+        migration->migrate_time = pinfo->abs_ts;
+    }
 }
 
 static void
@@ -794,45 +847,60 @@ record_control(spicemig_migration_t *migration, spicemig_analysis_conn_t *conn, 
     if (ctx->channel_type == SPICE_CHANNEL_MAIN && ctx->from_server) {
         switch (type) {
         case SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS:
-            migration->begin_seamless = TRUE;
-            if (len >= BEGIN_SEAMLESS_VERSION_OFFSET + 4)
-                migration->src_version = tvb_get_letohl(body, BEGIN_SEAMLESS_VERSION_OFFSET);
-            record_named_destination(migration, body, pinfo);
-            return;
         case SPICE_MSG_MAIN_MIGRATE_BEGIN:
-            migration->begin_semi_seamless = TRUE;
-            record_named_destination(migration, body, pinfo);
-            return;
         case SPICE_MSG_MAIN_MIGRATE_SWITCH_HOST:
-            migration->switch_host = TRUE;
-            record_named_destination(migration, body, pinfo);
+            if (type == SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS && len >= BEGIN_SEAMLESS_VERSION_OFFSET + 4)
+                migration->src_version = tvb_get_letohl(body, BEGIN_SEAMLESS_VERSION_OFFSET);
+            record_named_destination(migration, body, pinfo, type == SPICE_MSG_MAIN_MIGRATE_SWITCH_HOST);
+            migration->outcome.src_main = conn->conversation;
+            outcome_event(migration, type == SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS ? SPICEMIG_EVENT_BEGIN_SEAMLESS
+                          : type == SPICE_MSG_MAIN_MIGRATE_BEGIN ? SPICEMIG_EVENT_BEGIN_SEMI_SEAMLESS
+                          : SPICEMIG_EVENT_SWITCH_HOST, pinfo);
+            if (type == SPICE_MSG_MAIN_MIGRATE_SWITCH_HOST)
+                record_switch_over(migration, pinfo);
             return;
         case SPICE_MSG_MAIN_MIGRATE_CANCEL:
-            migration->cancelled = TRUE;
+            outcome_event(migration, SPICEMIG_EVENT_CANCEL, pinfo);
+            return;
+        case SPICE_MSG_MAIN_MIGRATE_END:
+            record_switch_over(migration, pinfo);
+            outcome_event(migration, SPICEMIG_EVENT_SRC_END, pinfo);
             return;
         case SPICE_MSG_MAIN_MIGRATE_DST_SEAMLESS_ACK:
             if (!migration->ack_frame)
                 migration->ack_frame = pinfo->num;
             return;
         case SPICE_MSG_MAIN_MIGRATE_DST_SEAMLESS_NACK:
-            migration->nacked = TRUE;
+            outcome_event(migration, SPICEMIG_EVENT_DST_NACK, pinfo);
             return;
         default:
             break;
         }
     }
     if (ctx->channel_type == SPICE_CHANNEL_MAIN && !ctx->from_server) {
-        if (type == SPICE_MSGC_MAIN_MIGRATE_CONNECT_ERROR)
-            migration->connect_error = TRUE;
-        else if (type == SPICE_MSGC_MAIN_MIGRATE_DST_DO_SEAMLESS && len >= DST_DO_SEAMLESS_VERSION_OFFSET + 4)
-            migration->dst_do_version = tvb_get_letohl(body, DST_DO_SEAMLESS_VERSION_OFFSET);
+        switch (type) {
+        case SPICE_MSGC_MAIN_MIGRATE_CONNECT_ERROR:
+            outcome_event(migration, SPICEMIG_EVENT_CONNECT_ERROR, pinfo);
+            break;
+        case SPICE_MSGC_MAIN_MIGRATE_CONNECTED:
+        case SPICE_MSGC_MAIN_MIGRATE_CONNECTED_SEAMLESS:
+            outcome_event(migration, SPICEMIG_EVENT_CONNECTED, pinfo);
+            break;
+        case SPICE_MSGC_MAIN_MIGRATE_END:
+            outcome_event(migration, SPICEMIG_EVENT_CLIENT_END, pinfo);
+            break;
+        case SPICE_MSGC_MAIN_MIGRATE_DST_DO_SEAMLESS:
+            if (len >= DST_DO_SEAMLESS_VERSION_OFFSET + 4)
+                migration->dst_do_version = tvb_get_letohl(body, DST_DO_SEAMLESS_VERSION_OFFSET);
+            break;
+        default:
+            break;
+        }
         return;
     }
     if (ctx->from_server && type == SPICE_MSG_MIGRATE) {
-        if (!migration->migrate_frame) {
-            migration->migrate_frame = pinfo->num;
-            migration->migrate_time = pinfo->abs_ts;
-        }
+        record_switch_over(migration, pinfo);
+        outcome_event(migration, SPICEMIG_EVENT_MIGRATE, pinfo);
         if (ctx->channel_type == SPICE_CHANNEL_DISPLAY && !migration->src_display)
             migration->src_display = conn;
         if (len >= MIGRATE_FLAGS_OFFSET + 4
@@ -876,9 +944,18 @@ spicemig_migration_get_info(const spicemig_migration_t *migration, wmem_allocato
 {
     const spicemig_analysis_conn_t *src_display = migration->src_display;
 
+    spicemig_outcome_info_t outcome;
+
     memset(info, 0, sizeof(*info));
+    spicemig_outcome_get(&migration->outcome, scope, &outcome);
     info->id = migration->id;
-    info->kind = migration_kind(migration);
+    info->kind = outcome.kind;
+    info->outcome = outcome.outcome;
+    info->reason = outcome.reason;
+    info->end_frame = outcome.end_frame;
+    info->begin_to_end_known = outcome.end_frame == migration->outcome.end_frame
+        && interval(&info->begin_to_end, migration->begin_frame, &migration->begin_time,
+                    migration->outcome.end_frame, &migration->outcome.end_time);
     info->source = migration->src_known ? endpoint_text(scope, &migration->src) : NULL;
     info->destination = migration->dst.addr.type != AT_NONE ? endpoint_text(scope, &migration->dst) : NULL;
     info->begin_frame = migration->begin_frame;
@@ -910,10 +987,19 @@ add_migration_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const s
     spicemig_migration_get_info(migration, pinfo->pool, &info);
     item = proto_tree_add_uint(tree, hf_migration_id, tvb, 0, 0, info.id);
     proto_item_set_generated(item);
-    proto_item_append_text(item, " (%s)", info.kind);
+    proto_item_append_text(item, " (%s, %s)", info.kind, info.outcome);
     subtree = proto_item_add_subtree(item, ett_migration);
-    item = proto_tree_add_string(subtree, hf_migration_kind, tvb, 0, 0, info.kind);
-    proto_item_set_generated(item);
+    spicemig_outcome_items(subtree, tvb, pinfo, &migration->outcome, migration->id, migration->begin_frame,
+                           &migration->begin_time);
+    if (migration->session_id)
+        proto_item_set_generated(proto_tree_add_uint(subtree, hf_migration_session_id, tvb, 0, 0,
+                                                     migration->session_id));
+    if (migration->new_session_id)
+        proto_item_set_generated(proto_tree_add_uint(subtree, hf_migration_new_session_id, tvb, 0, 0,
+                                                     migration->new_session_id));
+    if (migration->outcome.relink_frame && migration->outcome.relink_frame != pinfo->num)
+        proto_item_set_generated(proto_tree_add_uint(subtree, hf_migration_relink, tvb, 0, 0,
+                                                     migration->outcome.relink_frame));
     if (info.begin_frame != pinfo->num) {
         item = proto_tree_add_uint(subtree, hf_migration_begin, tvb, 0, 0, info.begin_frame);
         proto_item_set_generated(item);
@@ -1099,11 +1185,11 @@ add_checks(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicemig_
     if (ctx->from_server && type == SPICE_MSG_MIGRATE_DATA && ctx->channel_type == SPICE_CHANNEL_DISPLAY) {
         check_display_init(tree, body, pinfo, conn);
     } else if (!ctx->from_server && type == SPICE_MSGC_MIGRATE_DATA) {
-        if (migration->begin_seamless && (!migration->ack_frame || migration->ack_frame > pinfo->num))
+        if (migration->outcome.path == SPICEMIG_PATH_SEAMLESS && (!migration->ack_frame || migration->ack_frame > pinfo->num))
             proto_tree_add_expert(tree, pinfo, &ei_body_without_ack, body, 0, 0);
     } else if (!ctx->from_server && ctx->channel_type == SPICE_CHANNEL_MAIN
                && type == SPICE_MSGC_MAIN_MIGRATE_DST_DO_SEAMLESS) {
-        if (migration->begin_seamless && migration->dst_do_version != migration->src_version)
+        if (migration->outcome.path == SPICEMIG_PATH_SEAMLESS && migration->dst_do_version != migration->src_version)
             proto_tree_add_expert_format(tree, pinfo, &ei_version_mismatch, body, 0, 0,
                                          "The client asks the destination for source version %u, the source "
                                          "said %u in MIGRATE_BEGIN_SEAMLESS (frame %u)",
@@ -1138,6 +1224,18 @@ add_dst_verdict(proto_tree *tree, tvbuff_t *body, spicemig_dst_outcome_t outcome
                                      0, 0, reason);
         proto_item_set_generated(item);
     }
+}
+
+void
+spicemig_analysis_link_error(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                             guint32 error)
+{
+    /* NEED_SECURED sends the client to the TLS port: not a refusal. */
+    if (!conn || !conn->dst_of || error == SPICE_LINK_ERR_OK || error == SPICE_LINK_ERR_NEED_SECURED)
+        return;
+    if (!PINFO_FD_VISITED(pinfo))
+        outcome_event(conn->dst_of, SPICEMIG_EVENT_DST_LINK_REFUSED, pinfo);
+    add_migration_items(tree, tvb, pinfo, conn->dst_of);
 }
 
 static void
@@ -1246,9 +1344,16 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
         { &hf_migration_id,
           { "Migration", "spicemig.migration.id", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Number of the migration in the capture", HFILL }},
-        { &hf_migration_kind,
-          { "Kind", "spicemig.migration.kind", FT_STRING, BASE_NONE, NULL, 0x0,
-            "seamless, semi-seamless, switch-host, cancelled or refused", HFILL }},
+        { &hf_migration_session_id,
+          { "Session id", "spicemig.migration.session_id", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "The SPICE session the migration moves: the source's MAIN_INIT session id", HFILL }},
+        { &hf_migration_new_session_id,
+          { "New session id", "spicemig.migration.new_session_id", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "After switch-host the client relinks with connection id 0: the session id the destination gives it",
+            HFILL }},
+        { &hf_migration_relink,
+          { "Relinked in", "spicemig.migration.relink", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_NONE), 0x0,
+            "The client's new main link to the host MIGRATE_SWITCH_HOST named", HFILL }},
         { &hf_migration_begin,
           { "Began in", "spicemig.migration.begin", FT_FRAMENUM, BASE_NONE,
             FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0, "The frame that began this migration", HFILL }},
@@ -1310,6 +1415,8 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
 
     sessions = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
     known_servers = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), endpoint_hash, endpoint_key_equal);
+    switch_host_targets = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), endpoint_hash,
+                                                 endpoint_key_equal);
     register_init_routine(analysis_init);
     spicemig_tap = register_tap("spicemig");
 }

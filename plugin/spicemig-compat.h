@@ -83,4 +83,9 @@ typedef void spicemig_tap_init_result_t;
 #define spicemig_u32_to_str_buf guint32_to_str_buf
 #endif
 
+/* TCP's conversation completeness bits (packet-tcp.c's TCP_COMPLETENESS_FIN
+ * and _RST, the same in 4.0 to 4.6; not in an installed header). */
+#define SPICEMIG_TCP_COMPLETENESS_FIN 0x10
+#define SPICEMIG_TCP_COMPLETENESS_RST 0x20
+
 #endif /* SPICEMIG_COMPAT_H */

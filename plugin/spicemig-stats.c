@@ -21,12 +21,15 @@
 
 #define STATS_TREE_ABBR  "spicemig"  /* -z spicemig,tree */
 #define MIGRATIONS_ABBR  "spicemig,migrations"
+#define TABLE_RULE "================================================================================================================================================================================================"
 
 static const char *const node_migrations = "Migrations by kind";
+static const char *const node_outcomes = "Migrations by outcome";
 static const char *const node_bodies = "Migrate-data bodies by magic and hop";
 static const char *const node_problems = "Problems by expert info";
 
 static int st_migrations = -1;
+static int st_outcomes = -1;
 static int st_bodies = -1;
 static int st_problems = -1;
 
@@ -35,7 +38,8 @@ static int st_problems = -1;
 /* The tree being filled: the expert tap's listener ticks it too. */
 static stats_tree *active_tree;
 static gboolean listening_to_experts;
-/* Ids of the migrations counted so far. */
+/* Migration id -> the "kind\noutcome" it is counted under so far: on one
+ * pass a migration's kind and outcome change as the capture goes on. */
 static GHashTable *counted_migrations;
 
 static tap_packet_status
@@ -61,13 +65,14 @@ tree_init(stats_tree *st)
     GString *error;
 
     st_migrations = stats_tree_create_node(st, node_migrations, 0, STAT_DT_INT, TRUE);
+    st_outcomes = stats_tree_create_node(st, node_outcomes, 0, STAT_DT_INT, TRUE);
     st_bodies = stats_tree_create_node(st, node_bodies, 0, STAT_DT_INT, TRUE);
     st_problems = stats_tree_create_node(st, node_problems, 0, STAT_DT_INT, TRUE);
     active_tree = st;
     if (counted_migrations)
         g_hash_table_remove_all(counted_migrations);
     else
-        counted_migrations = g_hash_table_new(g_direct_hash, g_direct_equal);
+        counted_migrations = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     /* Problems come from every spicemig expert info, whichever decoder raised
      * it; init runs again on each reset, the listener must not double. */
     if (listening_to_experts)
@@ -88,6 +93,32 @@ tree_cleanup(stats_tree *st _U_)
     active_tree = NULL;
 }
 
+static void
+count_migration(stats_tree *st, const spicemig_migration_info_t *info)
+{
+    const char *counted = (const char *)g_hash_table_lookup(counted_migrations, GUINT_TO_POINTER(info->id));
+    char *now = g_strconcat(info->kind, "\n", info->outcome, NULL);
+    const char *newline;
+
+    if (counted && strcmp(counted, now) == 0) {
+        g_free(now);
+        return;
+    }
+    if (counted) {
+        newline = strchr(counted, '\n');
+        char *old_kind = g_strndup(counted, (gsize)(newline - counted));
+        increase_stat_node(st, old_kind, st_migrations, FALSE, -1);
+        increase_stat_node(st, newline + 1, st_outcomes, FALSE, -1);
+        g_free(old_kind);
+    } else {
+        tick_stat_node(st, node_migrations, 0, TRUE);
+        tick_stat_node(st, node_outcomes, 0, TRUE);
+    }
+    tick_stat_node(st, info->kind, st_migrations, FALSE);
+    tick_stat_node(st, info->outcome, st_outcomes, FALSE);
+    g_hash_table_insert(counted_migrations, GUINT_TO_POINTER(info->id), now);
+}
+
 static tap_packet_status
 tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
             tap_flags_t flags _U_)
@@ -98,11 +129,7 @@ tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, const v
 
     if (record->migration) {
         spicemig_migration_get_info(record->migration, pinfo->pool, &info);
-        if (!g_hash_table_contains(counted_migrations, GUINT_TO_POINTER(info.id))) {
-            g_hash_table_add(counted_migrations, GUINT_TO_POINTER(info.id));
-            tick_stat_node(st, node_migrations, 0, TRUE);
-            tick_stat_node(st, info.kind, st_migrations, FALSE);
-        }
+        count_migration(st, &info);
     }
     if (record->magic) {
         tick_stat_node(st, node_bodies, 0, TRUE);
@@ -158,26 +185,32 @@ table_draw(void *tapdata)
     wmem_allocator_t *scope = wmem_allocator_new(WMEM_ALLOCATOR_SIMPLE);
     guint i;
 
-    printf("\n==================================================================================================================================\n");
+    printf("\n%s\n", TABLE_RULE);
     printf("SPICE migrations (times in seconds)\n");
-    printf("%-3s %-13s %-21s %-21s %6s %13s %13s %13s %5s %9s %7s %8s %9s\n",
-           "#", "Kind", "Source", "Destination", "Begin", "Begin>MIGRATE", "MIGRATE>fwd", "Display gap",
-           "Sent", "Forwarded", "Missing", "Modified", "Unmatched");
+    printf("%-3s %-35s %-9s %-21s %-21s %6s %6s %13s %13s %13s %5s %9s %7s %8s %9s\n",
+           "#", "Kind", "Outcome", "Source", "Destination", "Begin", "End", "Begin>MIGRATE", "MIGRATE>fwd",
+           "Display gap", "Sent", "Forwarded", "Missing", "Modified", "Unmatched");
     for (i = 0; i < table->migrations->len; i++) {
         spicemig_migration_info_t info;
 
         spicemig_migration_get_info((const spicemig_migration_t *)g_ptr_array_index(table->migrations, i),
                                     scope, &info);
-        printf("%-3u %-13s %-21s %-21s %6u", info.id, info.kind, info.source ? info.source : "-",
+        printf("%-3u %-35s %-9s %-21s %-21s %6u", info.id, info.kind, info.outcome, info.source ? info.source : "-",
                info.destination ? info.destination : "-", info.begin_frame);
+        if (info.end_frame)
+            printf(" %6u", info.end_frame);
+        else
+            printf(" %6s", "-");
         print_time(&info.begin_to_migrate, info.begin_to_migrate_known);
         print_time(&info.migrate_to_forwarded, info.migrate_to_forwarded_known);
         print_time(&info.display_gap, info.display_gap_known);
         printf(" %5u %9u %7u %8u %9u\n", info.bodies_sent, info.bodies_forwarded, info.bodies_missing,
                info.bodies_modified, info.bodies_unmatched);
+        if (info.reason)
+            printf("    Reason: %s\n", info.reason);
     }
     wmem_destroy_allocator(scope);
-    printf("==================================================================================================================================\n");
+    printf("%s\n", TABLE_RULE);
 }
 
 static void

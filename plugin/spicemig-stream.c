@@ -399,7 +399,7 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
         gen = proto_tree_add_uint(view->tree, hf_channel_id, tvb, 0, 0, conv->channel_id);
         proto_item_set_generated(gen);
     }
-    spicemig_analysis_connection_items(view->tree, tvb, conv->analysis);
+    spicemig_analysis_connection_items(view->tree, tvb, pinfo, conv->analysis);
     return view;
 }
 
@@ -734,6 +734,7 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
 
             spicemig_tls_check_link_error(pinfo, error_item, conv->channel_type,
                                           tvb_get_letohl(tvb, LINK_HEADER_LEN));
+            spicemig_analysis_link_error(conv->analysis, tvb, pinfo, subtree, tvb_get_letohl(tvb, LINK_HEADER_LEN));
             if (len >= LINK_HEADER_LEN + LINK_REPLY_LEN)
                 dissect_link_caps(tvb, pinfo, subtree, handed, conv, TRUE,
                                   LINK_HEADER_LEN + 4 + SPICE_TICKET_PUBKEY_BYTES, LINK_HEADER_LEN, len);
@@ -752,6 +753,8 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     default:
         if (!handed)
             proto_tree_add_item(subtree, hf_link_result, tvb, 0, 4, ENC_LITTLE_ENDIAN);
+        if (len >= 4)
+            spicemig_analysis_link_error(conv->analysis, tvb, pinfo, subtree, tvb_get_letohl(tvb, 0));
         break;
     }
     add_message_info(pinfo, view, conv, name, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <epan/packet.h>
 #include <epan/expert.h>
 #include <epan/prefs.h>
+#include <epan/conversation.h>
 
 #include "spicemig-compat.h"
 
@@ -123,6 +124,71 @@ const char *spicemig_dissect_wait_list(spicemig_body_t *body, proto_tree *tree, 
 /* Names of SPICE_LINK_ERR_* (link results, DISCONNECTING reasons). */
 extern const value_string spicemig_link_err_vals[];
 
+/* ---- spicemig-outcome.c: the path a migration took, its outcome and why ---- */
+typedef enum {
+    SPICEMIG_PATH_NONE,           /* no MIGRATE_BEGIN* in the capture */
+    SPICEMIG_PATH_SEAMLESS,
+    SPICEMIG_PATH_SEMI_SEAMLESS,
+    SPICEMIG_PATH_SWITCH_HOST
+} spicemig_path_t;
+typedef enum {
+    SPICEMIG_OUTCOME_UNKNOWN,
+    SPICEMIG_OUTCOME_COMPLETED,
+    SPICEMIG_OUTCOME_CANCELLED,
+    SPICEMIG_OUTCOME_FAILED
+} spicemig_outcome_result_t;
+/* The steps of a migration the analysis reports, on the first pass. */
+typedef enum {
+    SPICEMIG_EVENT_BEGIN_SEAMLESS,      /* source MIGRATE_BEGIN_SEAMLESS */
+    SPICEMIG_EVENT_BEGIN_SEMI_SEAMLESS, /* source MIGRATE_BEGIN */
+    SPICEMIG_EVENT_SWITCH_HOST,         /* source MIGRATE_SWITCH_HOST */
+    SPICEMIG_EVENT_DST_NACK,            /* destination MIGRATE_DST_SEAMLESS_NACK */
+    SPICEMIG_EVENT_CONNECTED,           /* client MIGRATE_CONNECTED(_SEAMLESS) */
+    SPICEMIG_EVENT_CONNECT_ERROR,       /* client MIGRATE_CONNECT_ERROR */
+    SPICEMIG_EVENT_DST_LINK_REFUSED,    /* the destination's link reply or result is an error */
+    SPICEMIG_EVENT_CANCEL,              /* source MIGRATE_CANCEL */
+    SPICEMIG_EVENT_MIGRATE,             /* source MIGRATE (seamless switch-over) */
+    SPICEMIG_EVENT_SRC_END,             /* source MIGRATE_END (semi-seamless switch-over) */
+    SPICEMIG_EVENT_BODY_FORWARDED,      /* client MIGRATE_DATA to the destination */
+    SPICEMIG_EVENT_CLIENT_END,          /* client MIGRATE_END to the destination */
+    SPICEMIG_EVENT_RELINKED,            /* the client's new main link to the switch-host target */
+    SPICEMIG_EVENT_RELINK_INIT          /* MAIN_INIT on that link: the new session */
+} spicemig_outcome_event_t;
+/* One migration's outcome state, recorded on the first pass (file scope). */
+typedef struct {
+    spicemig_path_t path;
+    gboolean    fell_back;         /* to switch-host, after a seamless or semi-seamless start */
+    spicemig_outcome_result_t result;  /* decided by an event; else worked out when read */
+    const char *reason;
+    guint32     end_frame;
+    nstime_t    end_time;
+    guint32     problem_frame;     /* the warning of a cancel or failure is on this frame */
+    guint32     setback_frame;     /* ... and of a step that went wrong */
+    const char *setback;
+    guint32     switch_host_frame, nack_frame, connected_frame, connect_error_frame, link_refused_frame;
+    guint32     migrate_frame, src_end_frame, relink_frame;
+    conversation_t *src_main, *dst_main;  /* their TCP state tells a connection closed */
+} spicemig_outcome_t;
+/* The outcome as shown; strings in `scope` or file scope. */
+typedef struct {
+    const char *kind;       /* "seamless", "seamless, fell back to switch-host", ... */
+    spicemig_outcome_result_t result;
+    const char *outcome;    /* "completed", "cancelled", "failed", "unknown" */
+    const char *reason;     /* NULL for a plain completed migration */
+    guint32     end_frame;  /* 0 while unknown */
+    nstime_t    end_time;
+} spicemig_outcome_info_t;
+void spicemig_register_outcome(int proto, expert_module_t *expert);
+/* `destination` names the destination in the texts of setbacks. */
+void spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t event, packet_info *pinfo,
+                            const char *destination);
+void spicemig_outcome_get(const spicemig_outcome_t *outcome, wmem_allocator_t *scope,
+                          spicemig_outcome_info_t *info);
+/* Kind, outcome, reason, end and the time to it, and the warning on the
+ * frame where a failure or setback shows. */
+void spicemig_outcome_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const spicemig_outcome_t *outcome,
+                            guint32 id, guint32 begin_frame, const nstime_t *begin_time);
+
 /* ---- spicemig-analysis.c: sessions, roles, migrations and forwarding
  * across connections. State per connection (one pointer in the stream's
  * conversation data), session and migration, recorded on the first pass. ---- */
@@ -145,6 +211,10 @@ const char *spicemig_analysis_migration_message(spicemig_analysis_conn_t **analy
                                                 packet_info *pinfo, proto_tree *tree,
                                                 const spicemig_msg_ctx_t *ctx, guint16 type,
                                                 const address *server_addr, guint32 server_port);
+/* A server's link reply error or link result (both passes): a destination
+ * refusing the client's link is a setback of its migration. */
+void spicemig_analysis_link_error(spicemig_analysis_conn_t *analysis, tvbuff_t *tvb, packet_info *pinfo,
+                                  proto_tree *tree, guint32 error);
 /* What the "spicemig" tap gets for each migration message. */
 typedef struct {
     const spicemig_migration_t *migration;  /* NULL outside any migration */
@@ -154,7 +224,12 @@ typedef struct {
 /* A migration as the statistics show it; strings in `scope`. */
 typedef struct {
     guint32     id;
-    const char *kind;         /* "seamless", "semi-seamless", "switch-host", "cancelled", "refused" */
+    const char *kind;         /* see spicemig_outcome_info_t */
+    const char *outcome;
+    const char *reason;       /* NULL when there is none */
+    guint32     end_frame;    /* 0 while unknown */
+    gboolean    begin_to_end_known;
+    nstime_t    begin_to_end;
     const char *source;       /* "address:port", NULL when not in the capture */
     const char *destination;
     guint32     begin_frame;
@@ -170,7 +245,8 @@ void spicemig_migration_get_info(const spicemig_migration_t *migration, wmem_all
 spicemig_heur_result_t spicemig_analysis_known_server(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_server,
                                                       gboolean *full_header);
 /* spicemig.session_id and spicemig.role of the connection. */
-void spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, const spicemig_analysis_conn_t *analysis);
+void spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
+                                        const spicemig_analysis_conn_t *analysis);
 
 /* ---- spicemig-stats.c: -z spicemig,tree and -z spicemig,migrations ---- */
 void spicemig_register_stats(void);

@@ -8,9 +8,9 @@ from spicemig_tshark import capture, stats_tree_rows, tshark
 BODIES = [(1, "MNMD", 2), (2, "source\u2192client", 1), (2, "client\u2192destination", 1),
           (1, "ICMD", 2), (2, "source\u2192client", 1), (2, "client\u2192destination", 1),
           (1, "DCMD", 2), (2, "source\u2192client", 1), (2, "client\u2192destination", 1)]
-RULE = "=" * 130
-HEADER = ("#   Kind          Source                Destination            Begin Begin>MIGRATE   MIGRATE>fwd"
-          "   Display gap  Sent Forwarded Missing Modified Unmatched")
+RULE = "=" * 192
+HEADER = ("#   Kind                                Outcome   Source                Destination            Begin    End"
+          " Begin>MIGRATE   MIGRATE>fwd   Display gap  Sent Forwarded Missing Modified Unmatched")
 
 
 def report(capture_name, *z):
@@ -24,6 +24,7 @@ class Tree(unittest.TestCase):
     def test_real_capture(self):
         self.assertEqual(stats_tree_rows(report("seamless-default.pcapng", "spicemig,tree")),
                          [(0, "Migrations by kind", 1), (1, "seamless", 1),
+                          (0, "Migrations by outcome", 1), (1, "completed", 1),
                           (0, "Migrate-data bodies by magic and hop", 6)] + BODIES
                          + [(0, "Problems by expert info", 0)])
 
@@ -42,14 +43,15 @@ class Migrations(unittest.TestCase):
     def test_real_capture(self):
         self.assertEqual(report("seamless-default.pcapng", "spicemig,migrations").splitlines(), [
             "", RULE, "SPICE migrations (times in seconds)", HEADER,
-            "1   seamless      127.0.0.1:5910        127.0.0.1:5912           174   1.137165587   0.002482656"
-            "   1.354679096     3         3       0        0         0",
+            "1   seamless                            completed 127.0.0.1:5910        127.0.0.1:5912           174    296"
+            "   1.137165587   0.002482656   1.354679096     3         3       0        0         0",
             RULE])
 
     def test_three_hosts(self):
         self.assertEqual(report("seamless-three-hosts.pcapng", "spicemig,migrations").splitlines()[4],
-                         "1   seamless      192.0.2.1:5900        192.0.2.2:5900           174   1.137165587"
-                         "   0.002482656   1.354679096     3         3       0        0         0")
+                         "1   seamless                            completed 192.0.2.1:5900        192.0.2.2:5900"
+                         "           174    296   1.137165587   0.002482656   1.354679096     3         3       0"
+                         "        0         0")
 
     def test_modified_body_counted(self):
         self.assertEqual(report("synthetic/forward-modified.pcapng", "spicemig,migrations").splitlines()[4][-42:],
