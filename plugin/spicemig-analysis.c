@@ -109,6 +109,7 @@ typedef struct {
     guint32 id;
     spicemig_migration_t *first_migration;
     spicemig_migration_t *current_migration;  /* the last one begun (first pass) */
+    spicemig_analysis_conn_t *drawing_display; /* the display channel that drew last */
 } session_t;
 
 struct spicemig_analysis_conn {
@@ -329,7 +330,7 @@ spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, 
             migration->dst_known = TRUE;
             migration->outcome.dst_main = conn->conversation;
             conn->dst_of = migration;
-            spicemig_outcome_event(&migration->outcome, SPICEMIG_EVENT_RELINKED, pinfo, NULL);
+            spicemig_outcome_event(&migration->outcome, SPICEMIG_EVENT_RELINKED, pinfo, NULL, 0);
         }
         return;
     }
@@ -370,6 +371,8 @@ record_drawing(spicemig_analysis_conn_t *conn, packet_info *pinfo)
 
     conn->last_drawing_frame = pinfo->num;
     conn->last_drawing_time = pinfo->abs_ts;
+    if (conn->session)
+        conn->session->drawing_display = conn;
     if (migration && !migration->first_dst_drawing_frame) {
         migration->first_dst_drawing_frame = pinfo->num;
         migration->first_dst_drawing_time = pinfo->abs_ts;
@@ -423,7 +426,7 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, in
             /* The relinked client's other channels name the new session. */
             conn->session->current_migration = conn->dst_of;
             conn->dst_of->new_session_id = conn->session->id;
-            spicemig_outcome_event(&conn->dst_of->outcome, SPICEMIG_EVENT_RELINK_INIT, pinfo, NULL);
+            spicemig_outcome_event(&conn->dst_of->outcome, SPICEMIG_EVENT_RELINK_INIT, pinfo, NULL, 0);
         }
         return;
     }
@@ -483,9 +486,16 @@ destination_text(const spicemig_migration_t *migration)
 }
 
 static void
+outcome_event_value(spicemig_migration_t *migration, spicemig_outcome_event_t event, packet_info *pinfo,
+                    guint32 value)
+{
+    spicemig_outcome_event(&migration->outcome, event, pinfo, destination_text(migration), value);
+}
+
+static void
 outcome_event(spicemig_migration_t *migration, spicemig_outcome_event_t event, packet_info *pinfo)
 {
-    spicemig_outcome_event(&migration->outcome, event, pinfo, destination_text(migration));
+    outcome_event_value(migration, event, pinfo, 0);
 }
 
 /* ---- bodies ---- */
@@ -829,13 +839,20 @@ record_named_destination(spicemig_migration_t *migration, tvbuff_t *body, packet
     }
 }
 
+/* The switch-over: MIGRATE, MIGRATE_END or MIGRATE_SWITCH_HOST from the
+ * source. The display gap counts from the source display's last drawing,
+ * also where no MIGRATE names the display channel (semi-seamless, switch-host). */
 static void
-record_switch_over(spicemig_migration_t *migration, packet_info *pinfo)
+record_switch_over(spicemig_migration_t *migration, const spicemig_analysis_conn_t *conn, packet_info *pinfo)
 {
+    spicemig_analysis_conn_t *display = conn->session ? conn->session->drawing_display : NULL;
+
     if (!migration->migrate_frame) {
         migration->migrate_frame = pinfo->num;
         migration->migrate_time = pinfo->abs_ts;
     }
+    if (!migration->src_display && display && display->dst_of != migration)
+        migration->src_display = display;
 }
 
 static void
@@ -857,13 +874,13 @@ record_control(spicemig_migration_t *migration, spicemig_analysis_conn_t *conn, 
                           : type == SPICE_MSG_MAIN_MIGRATE_BEGIN ? SPICEMIG_EVENT_BEGIN_SEMI_SEAMLESS
                           : SPICEMIG_EVENT_SWITCH_HOST, pinfo);
             if (type == SPICE_MSG_MAIN_MIGRATE_SWITCH_HOST)
-                record_switch_over(migration, pinfo);
+                record_switch_over(migration, conn, pinfo);
             return;
         case SPICE_MSG_MAIN_MIGRATE_CANCEL:
             outcome_event(migration, SPICEMIG_EVENT_CANCEL, pinfo);
             return;
         case SPICE_MSG_MAIN_MIGRATE_END:
-            record_switch_over(migration, pinfo);
+            record_switch_over(migration, conn, pinfo);
             outcome_event(migration, SPICEMIG_EVENT_SRC_END, pinfo);
             return;
         case SPICE_MSG_MAIN_MIGRATE_DST_SEAMLESS_ACK:
@@ -899,9 +916,9 @@ record_control(spicemig_migration_t *migration, spicemig_analysis_conn_t *conn, 
         return;
     }
     if (ctx->from_server && type == SPICE_MSG_MIGRATE) {
-        record_switch_over(migration, pinfo);
+        record_switch_over(migration, conn, pinfo);
         outcome_event(migration, SPICEMIG_EVENT_MIGRATE, pinfo);
-        if (ctx->channel_type == SPICE_CHANNEL_DISPLAY && !migration->src_display)
+        if (ctx->channel_type == SPICE_CHANNEL_DISPLAY)
             migration->src_display = conn;
         if (len >= MIGRATE_FLAGS_OFFSET + 4
             && (tvb_get_letohl(body, MIGRATE_FLAGS_OFFSET) & SPICE_MIGRATE_NEED_DATA_TRANSFER))
@@ -1234,7 +1251,7 @@ spicemig_analysis_link_error(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, pack
     if (!conn || !conn->dst_of || error == SPICE_LINK_ERR_OK || error == SPICE_LINK_ERR_NEED_SECURED)
         return;
     if (!PINFO_FD_VISITED(pinfo))
-        outcome_event(conn->dst_of, SPICEMIG_EVENT_DST_LINK_REFUSED, pinfo);
+        outcome_event_value(conn->dst_of, SPICEMIG_EVENT_DST_LINK_REFUSED, pinfo, error);
     add_migration_items(tree, tvb, pinfo, conn->dst_of);
 }
 

@@ -87,15 +87,6 @@ decide(spicemig_outcome_t *outcome, packet_info *pinfo, spicemig_outcome_result_
         outcome->problem_frame = pinfo->num;
 }
 
-/* A step the client or a server takes that the migration survives, but that
- * a developer wants to see: the warning goes on this frame. */
-static void
-setback(spicemig_outcome_t *outcome, packet_info *pinfo, const char *text)
-{
-    outcome->setback_frame = pinfo->num;
-    outcome->setback = text;
-}
-
 static gboolean
 switched_over(const spicemig_outcome_t *outcome)
 {
@@ -104,7 +95,7 @@ switched_over(const spicemig_outcome_t *outcome)
 
 void
 spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t event, packet_info *pinfo,
-                       const char *destination)
+                       const char *destination, guint32 value)
 {
     guint32 closed_frame;
 
@@ -125,24 +116,26 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
             outcome->fell_back = TRUE;
         break;
     case SPICEMIG_EVENT_DST_NACK:
-        setback(outcome, pinfo, wmem_strdup_printf(wmem_file_scope(),
-                "The destination %s refused the seamless migration (NACK): the client goes on semi-seamless",
-                destination));
-        outcome->nack_frame = pinfo->num;
+        if (!outcome->nack_frame)
+            outcome->nack_frame = pinfo->num;
         break;
     case SPICEMIG_EVENT_CONNECTED:
         outcome->connected_frame = pinfo->num;
         break;
     case SPICEMIG_EVENT_CONNECT_ERROR:
-        outcome->connect_error_frame = pinfo->num;
-        setback(outcome, pinfo, wmem_strdup_printf(wmem_file_scope(),
-                "The client could not connect to the destination %s (MIGRATE_CONNECT_ERROR)", destination));
+        if (!outcome->connect_error_frame)
+            outcome->connect_error_frame = pinfo->num;
         break;
     case SPICEMIG_EVENT_DST_LINK_REFUSED:
         if (!outcome->link_refused_frame) {
             outcome->link_refused_frame = pinfo->num;
-            setback(outcome, pinfo, wmem_strdup_printf(wmem_file_scope(),
-                    "The destination %s refused the client's link", destination));
+            outcome->link_error = value;
+        } else if (outcome->relink_frame && outcome->result == SPICEMIG_OUTCOME_UNKNOWN) {
+            decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
+                   "destination %s refused the client's link (%s, frame %u), and again after MIGRATE_SWITCH_HOST: "
+                   "the client has no connection left", destination,
+                   val_to_str_const(outcome->link_error, spicemig_link_err_vals, "error"),
+                   outcome->link_refused_frame), TRUE);
         }
         break;
     case SPICEMIG_EVENT_CANCEL:
@@ -152,11 +145,12 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
             break;
         if (connection_closed(outcome->dst_main, &closed_frame))
             decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
-                   "destination closed its connections before switch-over (frame %u); the source cancelled when "
+                   "destination closed its connections before switch-over (by frame %u); the source cancelled when "
                    "the VM migration failed", closed_frame), TRUE);
         else if (outcome->link_refused_frame)
             decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
-                   "destination refused the client's link (frame %u); the source cancelled",
+                   "destination %s refused the client's link (%s, frame %u); the source cancelled", destination,
+                   val_to_str_const(outcome->link_error, spicemig_link_err_vals, "error"),
                    outcome->link_refused_frame), TRUE);
         else
             decide(outcome, pinfo, SPICEMIG_OUTCOME_CANCELLED,
@@ -267,8 +261,16 @@ spicemig_outcome_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, cons
     if (pinfo->num == outcome->problem_frame)
         proto_tree_add_expert_format(tree, pinfo, info.result == SPICEMIG_OUTCOME_CANCELLED ? &ei_cancelled : &ei_failed,
                                      tvb, 0, 0, "Migration %u %s: %s", id, info.outcome, info.reason);
-    if (pinfo->num == outcome->setback_frame)
-        proto_tree_add_expert_format(tree, pinfo, &ei_setback, tvb, 0, 0, "%s", outcome->setback);
+    if (pinfo->num == outcome->nack_frame)
+        proto_tree_add_expert_format(tree, pinfo, &ei_setback, tvb, 0, 0, "Migration %u: the destination refused the "
+                                     "seamless migration (NACK): the client goes on semi-seamless", id);
+    else if (pinfo->num == outcome->connect_error_frame)
+        proto_tree_add_expert_format(tree, pinfo, &ei_setback, tvb, 0, 0, "Migration %u: the client could not connect "
+                                     "to the destination (MIGRATE_CONNECT_ERROR)", id);
+    else if (pinfo->num == outcome->link_refused_frame)
+        proto_tree_add_expert_format(tree, pinfo, &ei_setback, tvb, 0, 0, "Migration %u: the destination refused the "
+                                     "client's link (%s)", id,
+                                     val_to_str_const(outcome->link_error, spicemig_link_err_vals, "error"));
 }
 
 /* Wireshark 4.4 and later register TCP's id before the plugins, 4.0 too; looked

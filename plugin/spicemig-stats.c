@@ -21,7 +21,7 @@
 
 #define STATS_TREE_ABBR  "spicemig"  /* -z spicemig,tree */
 #define MIGRATIONS_ABBR  "spicemig,migrations"
-#define TABLE_RULE "================================================================================================================================================================================================"
+#define TABLE_RULE "================================================================================================================================================================================================="
 
 static const char *const node_migrations = "Migrations by kind";
 static const char *const node_outcomes = "Migrations by outcome";
@@ -187,7 +187,7 @@ table_draw(void *tapdata)
 
     printf("\n%s\n", TABLE_RULE);
     printf("SPICE migrations (times in seconds)\n");
-    printf("%-3s %-35s %-9s %-21s %-21s %6s %6s %13s %13s %13s %5s %9s %7s %8s %9s\n",
+    printf("%-3s %-36s %-9s %-21s %-21s %6s %6s %13s %13s %13s %5s %9s %7s %8s %9s\n",
            "#", "Kind", "Outcome", "Source", "Destination", "Begin", "End", "Begin>MIGRATE", "MIGRATE>fwd",
            "Display gap", "Sent", "Forwarded", "Missing", "Modified", "Unmatched");
     for (i = 0; i < table->migrations->len; i++) {
@@ -195,7 +195,7 @@ table_draw(void *tapdata)
 
         spicemig_migration_get_info((const spicemig_migration_t *)g_ptr_array_index(table->migrations, i),
                                     scope, &info);
-        printf("%-3u %-35s %-9s %-21s %-21s %6u", info.id, info.kind, info.outcome, info.source ? info.source : "-",
+        printf("%-3u %-36s %-9s %-21s %-21s %6u", info.id, info.kind, info.outcome, info.source ? info.source : "-",
                info.destination ? info.destination : "-", info.begin_frame);
         if (info.end_frame)
             printf(" %6u", info.end_frame);

@@ -163,9 +163,10 @@ typedef struct {
     guint32     end_frame;
     nstime_t    end_time;
     guint32     problem_frame;     /* the warning of a cancel or failure is on this frame */
-    guint32     setback_frame;     /* ... and of a step that went wrong */
-    const char *setback;
-    guint32     switch_host_frame, nack_frame, connected_frame, connect_error_frame, link_refused_frame;
+    /* Steps that went wrong, each with its warning: */
+    guint32     nack_frame, connect_error_frame, link_refused_frame;
+    guint32     link_error;        /* SPICE_LINK_ERR_* of the refused link */
+    guint32     switch_host_frame, connected_frame;
     guint32     migrate_frame, src_end_frame, relink_frame;
     conversation_t *src_main, *dst_main;  /* their TCP state tells a connection closed */
 } spicemig_outcome_t;
@@ -179,9 +180,10 @@ typedef struct {
     nstime_t    end_time;
 } spicemig_outcome_info_t;
 void spicemig_register_outcome(int proto, expert_module_t *expert);
-/* `destination` names the destination in the texts of setbacks. */
+/* `destination` names the destination in reasons; `value` is the link error
+ * of SPICEMIG_EVENT_DST_LINK_REFUSED. */
 void spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t event, packet_info *pinfo,
-                            const char *destination);
+                            const char *destination, guint32 value);
 void spicemig_outcome_get(const spicemig_outcome_t *outcome, wmem_allocator_t *scope,
                           spicemig_outcome_info_t *info);
 /* Kind, outcome, reason, end and the time to it, and the warning on the

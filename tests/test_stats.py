@@ -8,8 +8,8 @@ from spicemig_tshark import capture, stats_tree_rows, tshark
 BODIES = [(1, "MNMD", 2), (2, "source\u2192client", 1), (2, "client\u2192destination", 1),
           (1, "ICMD", 2), (2, "source\u2192client", 1), (2, "client\u2192destination", 1),
           (1, "DCMD", 2), (2, "source\u2192client", 1), (2, "client\u2192destination", 1)]
-RULE = "=" * 192
-HEADER = ("#   Kind                                Outcome   Source                Destination            Begin    End"
+RULE = "=" * 193
+HEADER = ("#   Kind                                 Outcome   Source                Destination            Begin    End"
           " Begin>MIGRATE   MIGRATE>fwd   Display gap  Sent Forwarded Missing Modified Unmatched")
 
 
@@ -43,13 +43,13 @@ class Migrations(unittest.TestCase):
     def test_real_capture(self):
         self.assertEqual(report("seamless-default.pcapng", "spicemig,migrations").splitlines(), [
             "", RULE, "SPICE migrations (times in seconds)", HEADER,
-            "1   seamless                            completed 127.0.0.1:5910        127.0.0.1:5912           174    296"
+            "1   seamless                             completed 127.0.0.1:5910        127.0.0.1:5912           174    296"
             "   1.137165587   0.002482656   1.354679096     3         3       0        0         0",
             RULE])
 
     def test_three_hosts(self):
         self.assertEqual(report("seamless-three-hosts.pcapng", "spicemig,migrations").splitlines()[4],
-                         "1   seamless                            completed 192.0.2.1:5900        192.0.2.2:5900"
+                         "1   seamless                             completed 192.0.2.1:5900        192.0.2.2:5900"
                          "           174    296   1.137165587   0.002482656   1.354679096     3         3       0"
                          "        0         0")
 
