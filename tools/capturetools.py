@@ -208,10 +208,12 @@ class Qmp:
 
 class Qemu:
     """A diskless x86 QEMU (no guest OS, only the firmware runs) with a QMP
-    socket in workdir.  arguments: the device and display options."""
+    socket in workdir.  arguments: the device and display options; env: the
+    environment of the QEMU process (None: the tool's)."""
 
-    def __init__(self, name, arguments, workdir):
+    def __init__(self, name, arguments, workdir, env=None):
         self.name = name
+        self.env = env
         self.qmp_path = Path(workdir) / f"{name}.qmp"
         self.log_path = Path(workdir) / f"{name}.log"
         self.command = [QEMU, "-name", name,
@@ -223,7 +225,8 @@ class Qemu:
 
     def start(self):
         with open(self.log_path, "wb") as log_file:
-            self.process = start_process(self.command, stdout=log_file, stderr=log_file)
+            self.process = start_process(self.command, stdout=log_file, stderr=log_file,
+                                         env=self.env)
         wait_until(self._qmp_socket_ready, STARTUP_TIMEOUT, f"{self.name} QEMU's QMP socket")
         # QMP answers once QEMU's main loop runs, i.e. after its display servers listen.
         self.qmp = Qmp(self.qmp_path)
@@ -232,6 +235,15 @@ class Qemu:
         if self.process.poll() is not None:
             raise ToolError(f"{self.name} QEMU exited early:\n{tail(self.log_path)}")
         return self.qmp_path.exists()
+
+    def kill(self):
+        """SIGKILL, as a crash would end it: no QMP, no clean shutdown."""
+        log(f"killing {self.name} QEMU (pid {self.process.pid}) with SIGKILL")
+        self.process.kill()
+        self.process.wait(STOP_TIMEOUT)
+
+    def exited(self):
+        return self.process is not None and self.process.poll() is not None
 
     def stop(self):
         if self.process is None:
