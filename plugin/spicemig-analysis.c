@@ -118,7 +118,7 @@ struct spicemig_analysis_conn {
     guint8      channel_type;
     guint8      channel_id;
     role_t      claimed_role;     /* without a link message: from the first migration message */
-    conversation_t *conversation;
+    gboolean    closed;           /* TCP saw it close (first pass) */
     spicemig_migration_t *src_of; /* the migration this connection's server is the source of */
     guint32     src_from_frame;   /* ... from this frame on (it may be a destination before) */
     spicemig_migration_t *dst_of; /* ... the destination of */
@@ -171,12 +171,17 @@ static wmem_map_t *switch_host_targets;
 static wmem_array_t *migrations;
 /* the migration of the connections without a session, see sessionless_migration() */
 static spicemig_migration_t *sessionless;
+/* migrations whose outcome no event has decided yet (first pass) */
+static guint32 undecided_migrations;
+/* frame -> the migration a connection closing in it failed, file scope */
+static wmem_map_t *close_frames;
 
 static void
 analysis_init(void)
 {
     migrations = wmem_array_new(wmem_file_scope(), sizeof(spicemig_migration_t *));
     sessionless = NULL;
+    undecided_migrations = 0;
 }
 
 static gboolean
@@ -226,12 +231,36 @@ new_migration(session_t *session, packet_info *pinfo)
     migration->begin_time = pinfo->abs_ts;
     migration->forwards = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     wmem_array_append_one(migrations, migration);
+    undecided_migrations++;
     if (session) {
         if (!session->first_migration)
             session->first_migration = migration;
         session->current_migration = migration;
     }
     return migration;
+}
+
+static const char *
+destination_text(const spicemig_migration_t *migration)
+{
+    return migration->dst.addr.type != AT_NONE ? endpoint_text(wmem_file_scope(), &migration->dst) : "(not named)";
+}
+
+static void
+outcome_event_value(spicemig_migration_t *migration, spicemig_outcome_event_t event, packet_info *pinfo,
+                    guint32 value)
+{
+    gboolean undecided = migration->outcome.result == SPICEMIG_OUTCOME_UNKNOWN;
+
+    spicemig_outcome_event(&migration->outcome, event, pinfo, destination_text(migration), value);
+    if (undecided && migration->outcome.result != SPICEMIG_OUTCOME_UNKNOWN)
+        undecided_migrations--;
+}
+
+static void
+outcome_event(spicemig_migration_t *migration, spicemig_outcome_event_t event, packet_info *pinfo)
+{
+    outcome_event_value(migration, event, pinfo, 0);
 }
 
 static guint
@@ -319,7 +348,6 @@ spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, 
     if (*analysis)
         return;
     conn = *analysis = new_conn(server_addr, server_port, channel_type, channel_id);
-    conn->conversation = find_conversation_pinfo(pinfo, 0);
     /* The first main link of a session has connection id 0; its session id
      * comes with MAIN_INIT. So has the client's link to the host a
      * MIGRATE_SWITCH_HOST named: it joins that migration as its destination. */
@@ -328,9 +356,8 @@ spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, 
             && (migration = (spicemig_migration_t *)wmem_map_remove(switch_host_targets, &conn->server))) {
             migration->dst = conn->server;
             migration->dst_known = TRUE;
-            migration->outcome.dst_main = conn->conversation;
             conn->dst_of = migration;
-            spicemig_outcome_event(&migration->outcome, SPICEMIG_EVENT_RELINKED, pinfo, NULL, 0);
+            outcome_event(migration, SPICEMIG_EVENT_RELINKED, pinfo);
         }
         return;
     }
@@ -346,7 +373,6 @@ spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, 
             migration = new_migration(conn->session, pinfo);
         migration->dst = conn->server;
         migration->dst_known = TRUE;
-        migration->outcome.dst_main = conn->conversation;
         conn->dst_of = migration;
         return;
     }
@@ -426,7 +452,7 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, in
             /* The relinked client's other channels name the new session. */
             conn->session->current_migration = conn->dst_of;
             conn->dst_of->new_session_id = conn->session->id;
-            spicemig_outcome_event(&conn->dst_of->outcome, SPICEMIG_EVENT_RELINK_INIT, pinfo, NULL, 0);
+            outcome_event(conn->dst_of, SPICEMIG_EVENT_RELINK_INIT, pinfo);
         }
         return;
     }
@@ -477,25 +503,6 @@ spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, packet_info 
         item = proto_tree_add_string(tree, hf_role, tvb, 0, 0, role);
         proto_item_set_generated(item);
     }
-}
-
-static const char *
-destination_text(const spicemig_migration_t *migration)
-{
-    return migration->dst.addr.type != AT_NONE ? endpoint_text(wmem_file_scope(), &migration->dst) : "(not named)";
-}
-
-static void
-outcome_event_value(spicemig_migration_t *migration, spicemig_outcome_event_t event, packet_info *pinfo,
-                    guint32 value)
-{
-    spicemig_outcome_event(&migration->outcome, event, pinfo, destination_text(migration), value);
-}
-
-static void
-outcome_event(spicemig_migration_t *migration, spicemig_outcome_event_t event, packet_info *pinfo)
-{
-    outcome_event_value(migration, event, pinfo, 0);
 }
 
 /* ---- bodies ---- */
@@ -869,7 +876,6 @@ record_control(spicemig_migration_t *migration, spicemig_analysis_conn_t *conn, 
             if (type == SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS && len >= BEGIN_SEAMLESS_VERSION_OFFSET + 4)
                 migration->src_version = tvb_get_letohl(body, BEGIN_SEAMLESS_VERSION_OFFSET);
             record_named_destination(migration, body, pinfo, type == SPICE_MSG_MAIN_MIGRATE_SWITCH_HOST);
-            migration->outcome.src_main = conn->conversation;
             outcome_event(migration, type == SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS ? SPICEMIG_EVENT_BEGIN_SEAMLESS
                           : type == SPICE_MSG_MAIN_MIGRATE_BEGIN ? SPICEMIG_EVENT_BEGIN_SEMI_SEAMLESS
                           : SPICEMIG_EVENT_SWITCH_HOST, pinfo);
@@ -1255,6 +1261,48 @@ spicemig_analysis_link_error(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, pack
     add_migration_items(tree, tvb, pinfo, conn->dst_of);
 }
 
+gboolean
+spicemig_analysis_watching_closes(void)
+{
+    return undecided_migrations > 0;
+}
+
+void
+spicemig_analysis_connection_closed(spicemig_analysis_conn_t *conn, packet_info *pinfo)
+{
+    spicemig_migration_t *migration;
+    role_t role;
+
+    if (conn->closed)
+        return;
+    conn->closed = TRUE;
+    role = conn_role(conn, pinfo->num);
+    migration = role == ROLE_DESTINATION ? conn->dst_of
+              : conn->src_of ? conn->src_of : conn->session ? conn->session->current_migration : NULL;
+    if (!migration || role == ROLE_NONE)
+        return;
+    outcome_event(migration, role == ROLE_SOURCE ? SPICEMIG_EVENT_SRC_CLOSED : SPICEMIG_EVENT_DST_CLOSED, pinfo);
+    if (migration->outcome.problem_frame == pinfo->num)
+        wmem_map_insert(close_frames, GUINT_TO_POINTER(pinfo->num), migration);
+}
+
+void
+spicemig_analysis_close_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo)
+{
+    const spicemig_migration_t *migration;
+    spicemig_migration_info_t info;
+    proto_item *item;
+
+    if (wmem_map_size(close_frames) == 0
+        || !(migration = (const spicemig_migration_t *)wmem_map_lookup(close_frames, GUINT_TO_POINTER(pinfo->num))))
+        return;
+    spicemig_migration_get_info(migration, pinfo->pool, &info);
+    col_append_fstr(pinfo->cinfo, COL_INFO, " [SPICE migration %u %s: %s]", info.id, info.outcome, info.reason);
+    item = proto_tree_add_item(tree, proto_spicemig, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(item, ", a connection of migration %u closed", info.id);
+    add_migration_items(proto_item_add_subtree(item, ett_migration), tvb, pinfo, migration);
+}
+
 static void
 queue_tap(packet_info *pinfo, const spicemig_migration_t *migration, tvbuff_t *body, const char *hop)
 {
@@ -1362,7 +1410,7 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
           { "Migration", "spicemig.migration.id", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Number of the migration in the capture", HFILL }},
         { &hf_migration_session_id,
-          { "Session id", "spicemig.migration.session_id", FT_UINT32, BASE_HEX, NULL, 0x0,
+          { "Migrated session id", "spicemig.migration.session_id", FT_UINT32, BASE_HEX, NULL, 0x0,
             "The SPICE session the migration moves: the source's MAIN_INIT session id", HFILL }},
         { &hf_migration_new_session_id,
           { "New session id", "spicemig.migration.new_session_id", FT_UINT32, BASE_HEX, NULL, 0x0,
@@ -1432,6 +1480,7 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
 
     sessions = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
     known_servers = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), endpoint_hash, endpoint_key_equal);
+    close_frames = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
     switch_host_targets = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), endpoint_hash,
                                                  endpoint_key_equal);
     register_init_routine(analysis_init);

@@ -28,8 +28,6 @@
 #include <wireshark.h>
 #include <epan/packet.h>
 #include <epan/expert.h>
-#include <epan/conversation.h>
-#include <epan/dissectors/packet-tcp.h>
 
 #include "spicemig.h"
 
@@ -42,8 +40,6 @@ static int hf_time_begin_to_end = -1;
 static expert_field ei_failed = EI_INIT;
 static expert_field ei_cancelled = EI_INIT;
 static expert_field ei_setback = EI_INIT;
-
-static int proto_tcp = -1;
 
 static const char *const outcome_names[] = {
     [SPICEMIG_OUTCOME_UNKNOWN]   = "unknown",
@@ -58,22 +54,6 @@ static const char *const path_names[] = {
     [SPICEMIG_PATH_SEMI_SEAMLESS] = "semi-seamless",
     [SPICEMIG_PATH_SWITCH_HOST]   = "switch-host",
 };
-
-/* Whether TCP saw the connection of `conversation` close (FIN or RST, either
- * side) by the frame being dissected on the first pass; its last frame so far. */
-static gboolean
-connection_closed(conversation_t *conversation, guint32 *last_frame)
-{
-    const struct tcp_analysis *tcpd;
-
-    if (!conversation || proto_tcp <= 0)
-        return FALSE;
-    tcpd = (const struct tcp_analysis *)conversation_get_proto_data(conversation, proto_tcp);
-    if (!tcpd || !(tcpd->conversation_completeness & (SPICEMIG_TCP_COMPLETENESS_FIN | SPICEMIG_TCP_COMPLETENESS_RST)))
-        return FALSE;
-    *last_frame = conversation->last_frame;
-    return TRUE;
-}
 
 static void
 decide(spicemig_outcome_t *outcome, packet_info *pinfo, spicemig_outcome_result_t result, const char *reason,
@@ -97,8 +77,6 @@ void
 spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t event, packet_info *pinfo,
                        const char *destination, guint32 value)
 {
-    guint32 closed_frame;
-
     switch (event) {
     case SPICEMIG_EVENT_BEGIN_SEAMLESS:
         outcome->path = SPICEMIG_PATH_SEAMLESS;
@@ -141,13 +119,19 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
     case SPICEMIG_EVENT_CANCEL:
         /* After MIGRATE_SWITCH_HOST the source answers a late
          * MIGRATE_CONNECTED_SEAMLESS this way: the migration goes on. */
-        if (outcome->switch_host_frame || outcome->result != SPICEMIG_OUTCOME_UNKNOWN)
+        if (outcome->switch_host_frame)
             break;
-        if (connection_closed(outcome->dst_main, &closed_frame))
-            decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
-                   "destination closed its connections before switch-over (by frame %u); the source cancelled when "
-                   "the VM migration failed", closed_frame), TRUE);
-        else if (outcome->link_refused_frame)
+        if (outcome->dst_closed_frame && outcome->result == SPICEMIG_OUTCOME_FAILED) {
+            /* The VM migration failed with the destination: the end is here. */
+            outcome->reason = wmem_strdup_printf(wmem_file_scope(), "%s; the source cancelled when the VM migration "
+                                                 "failed (frame %u)", outcome->reason, pinfo->num);
+            outcome->end_frame = pinfo->num;
+            outcome->end_time = pinfo->abs_ts;
+            break;
+        }
+        if (outcome->result != SPICEMIG_OUTCOME_UNKNOWN)
+            break;
+        if (outcome->link_refused_frame)
             decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
                    "destination %s refused the client's link (%s, frame %u); the source cancelled", destination,
                    val_to_str_const(outcome->link_error, spicemig_link_err_vals, "error"),
@@ -171,6 +155,21 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
         if (outcome->result == SPICEMIG_OUTCOME_UNKNOWN || outcome->result == SPICEMIG_OUTCOME_COMPLETED)
             decide(outcome, pinfo, SPICEMIG_OUTCOME_COMPLETED, NULL, FALSE);
         break;
+    case SPICEMIG_EVENT_SRC_CLOSED:
+        if (outcome->result == SPICEMIG_OUTCOME_UNKNOWN && !switched_over(outcome))
+            decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, "the source's connections closed before switch-over: "
+                   "the source QEMU stopped, or the client left it (the capture cannot tell which)", TRUE);
+        break;
+    case SPICEMIG_EVENT_DST_CLOSED:
+        /* Before the client is connected a closing destination is a refused
+         * link or connection, a setback of its own. */
+        if (outcome->result == SPICEMIG_OUTCOME_UNKNOWN && !switched_over(outcome) && outcome->connected_frame) {
+            outcome->dst_closed_frame = pinfo->num;
+            decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
+                   "destination %s closed its connections before switch-over: the destination QEMU exited or was killed",
+                   destination), TRUE);
+        }
+        break;
     case SPICEMIG_EVENT_RELINKED:
         if (!outcome->relink_frame)
             outcome->relink_frame = pinfo->num;
@@ -184,30 +183,16 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
     }
 }
 
-/* What the state says when no event decided: a failure that shows only in
- * TCP (connections closing) or in the absence of what should follow. */
+/* What the state says when no event decided: the absence of what should
+ * follow, known only when the capture has been read (or so far). */
 static spicemig_outcome_result_t
 undecided_result(const spicemig_outcome_t *outcome, const char **reason, guint32 *end_frame, wmem_allocator_t *scope)
 {
-    guint32 closed_frame;
-
     if (outcome->switch_host_frame && !outcome->relink_frame && outcome->connect_error_frame) {
         *reason = wmem_strdup_printf(scope, "destination unreachable: the client could not connect to it "
                                      "(frame %u), and did not reach it after MIGRATE_SWITCH_HOST",
                                      outcome->connect_error_frame);
         *end_frame = outcome->switch_host_frame;
-        return SPICEMIG_OUTCOME_FAILED;
-    }
-    if (!switched_over(outcome) && connection_closed(outcome->src_main, &closed_frame)) {
-        *reason = wmem_strdup_printf(scope, "the source closed its connections during the migration (frame %u): "
-                                     "the source QEMU stopped or the client dropped it", closed_frame);
-        *end_frame = closed_frame;
-        return SPICEMIG_OUTCOME_FAILED;
-    }
-    if (!switched_over(outcome) && connection_closed(outcome->dst_main, &closed_frame)) {
-        *reason = wmem_strdup_printf(scope, "destination closed its connections before switch-over (frame %u)",
-                                     closed_frame);
-        *end_frame = closed_frame;
         return SPICEMIG_OUTCOME_FAILED;
     }
     *reason = "the capture ends before the migration does";
@@ -273,14 +258,6 @@ spicemig_outcome_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, cons
                                      val_to_str_const(outcome->link_error, spicemig_link_err_vals, "error"));
 }
 
-/* Wireshark 4.4 and later register TCP's id before the plugins, 4.0 too; looked
- * up when a capture is opened like the expert protocol. */
-static void
-find_tcp(void)
-{
-    proto_tcp = proto_get_id_by_filter_name("tcp");
-}
-
 void
 spicemig_register_outcome(int proto, expert_module_t *expert)
 {
@@ -293,7 +270,7 @@ spicemig_register_outcome(int proto, expert_module_t *expert)
           { "Outcome", "spicemig.migration.outcome", FT_STRING, BASE_NONE, NULL, 0x0,
             "completed, cancelled, failed, or unknown when the capture ends first", HFILL }},
         { &hf_reason,
-          { "Reason", "spicemig.migration.reason", FT_STRING, BASE_NONE, NULL, 0x0,
+          { "Outcome reason", "spicemig.migration.reason", FT_STRING, BASE_NONE, NULL, 0x0,
             "Why the migration was cancelled or failed, or took a fall-back path", HFILL }},
         { &hf_end,
           { "Ended in", "spicemig.migration.end", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
@@ -316,5 +293,4 @@ spicemig_register_outcome(int proto, expert_module_t *expert)
 
     proto_register_field_array(proto, hf, array_length(hf));
     expert_register_field_array(expert, ei, array_length(ei));
-    register_init_routine(find_tcp);
 }

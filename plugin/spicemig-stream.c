@@ -134,6 +134,7 @@ static dissector_handle_t vnc_handle;
 static dissector_table_t builtin_table;
 static int proto_builtin_spice = -1;
 static int proto_expert_info = -1;
+static int proto_tcp = -1;
 static int frame_tap = -1;
 
 static spicemig_pref_bool_t pref_take_vnc_ports = TRUE;
@@ -1169,6 +1170,26 @@ dissect_spicemig_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void 
     return TRUE;
 }
 
+/* Postdissector: a SPICE connection closing. TCP hands nobody a FIN or RST
+ * segment without payload, so its conversation state tells; only while a
+ * migration is undecided, so that ordinary frames cost one test. */
+static int
+dissect_connection_close(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    conversation_t *conversation;
+    const struct tcp_analysis *tcpd;
+    spicemig_conv_t *conv;
+
+    if (!PINFO_FD_VISITED(pinfo) && spicemig_analysis_watching_closes() && pinfo->ptype == PT_TCP
+        && (conversation = find_conversation_pinfo(pinfo, 0))
+        && (conv = (spicemig_conv_t *)conversation_get_proto_data(conversation, proto_spicemig)) && conv->analysis
+        && (tcpd = (const struct tcp_analysis *)conversation_get_proto_data(conversation, proto_tcp))
+        && (tcpd->conversation_completeness & (SPICEMIG_TCP_COMPLETENESS_FIN | SPICEMIG_TCP_COMPLETENESS_RST)))
+        spicemig_analysis_connection_closed(conv->analysis, pinfo);
+    spicemig_analysis_close_items(tree, tvb, pinfo);
+    return 0;
+}
+
 /* TCP ports 5900-5901, the QEMU/libvirt defaults shared with VNC: keep SPICE
  * connections and TLS ones (libvirt's first SPICE tls-port is 5901), give
  * everything else to VNC unchanged. */
@@ -1302,6 +1323,7 @@ static void
 find_expert_and_frame_tap(void)
 {
     proto_expert_info = proto_get_id_by_filter_name("_ws.expert");
+    proto_tcp = proto_get_id_by_filter_name("tcp");
     frame_tap = find_tap_id("frame");
 }
 
@@ -1323,6 +1345,7 @@ spicemig_handoff_stream(void)
         vnc_handle = dissector_table_get_dissector_handle(tcp_port, "VNC");
         register_init_routine(apply_vnc_port_takeover);
         register_init_routine(find_expert_and_frame_tap);
+        register_postdissector(create_dissector_handle(dissect_connection_close, proto_spicemig));
         initialized = TRUE;
     }
     apply_vnc_port_takeover();

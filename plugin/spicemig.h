@@ -11,7 +11,6 @@
 #include <epan/packet.h>
 #include <epan/expert.h>
 #include <epan/prefs.h>
-#include <epan/conversation.h>
 
 #include "spicemig-compat.h"
 
@@ -151,6 +150,8 @@ typedef enum {
     SPICEMIG_EVENT_SRC_END,             /* source MIGRATE_END (semi-seamless switch-over) */
     SPICEMIG_EVENT_BODY_FORWARDED,      /* client MIGRATE_DATA to the destination */
     SPICEMIG_EVENT_CLIENT_END,          /* client MIGRATE_END to the destination */
+    SPICEMIG_EVENT_SRC_CLOSED,          /* a source connection closed (TCP FIN or RST) */
+    SPICEMIG_EVENT_DST_CLOSED,          /* a destination connection closed */
     SPICEMIG_EVENT_RELINKED,            /* the client's new main link to the switch-host target */
     SPICEMIG_EVENT_RELINK_INIT          /* MAIN_INIT on that link: the new session */
 } spicemig_outcome_event_t;
@@ -167,8 +168,7 @@ typedef struct {
     guint32     nack_frame, connect_error_frame, link_refused_frame;
     guint32     link_error;        /* SPICE_LINK_ERR_* of the refused link */
     guint32     switch_host_frame, connected_frame;
-    guint32     migrate_frame, src_end_frame, relink_frame;
-    conversation_t *src_main, *dst_main;  /* their TCP state tells a connection closed */
+    guint32     migrate_frame, src_end_frame, relink_frame, dst_closed_frame;
 } spicemig_outcome_t;
 /* The outcome as shown; strings in `scope` or file scope. */
 typedef struct {
@@ -217,6 +217,13 @@ const char *spicemig_analysis_migration_message(spicemig_analysis_conn_t **analy
  * refusing the client's link is a setback of its migration. */
 void spicemig_analysis_link_error(spicemig_analysis_conn_t *analysis, tvbuff_t *tvb, packet_info *pinfo,
                                   proto_tree *tree, guint32 error);
+/* Whether a migration is still undecided, so that a connection closing matters. */
+gboolean spicemig_analysis_watching_closes(void);
+/* First pass: TCP saw the connection close (FIN or RST) in this frame. */
+void spicemig_analysis_connection_closed(spicemig_analysis_conn_t *analysis, packet_info *pinfo);
+/* On a frame where a closing connection decided a migration's outcome: a
+ * spicemig item with the migration (both passes). */
+void spicemig_analysis_close_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo);
 /* What the "spicemig" tap gets for each migration message. */
 typedef struct {
     const spicemig_migration_t *migration;  /* NULL outside any migration */
