@@ -40,6 +40,7 @@ static int hf_time_begin_to_end = -1;
 static expert_field ei_failed = EI_INIT;
 static expert_field ei_cancelled = EI_INIT;
 static expert_field ei_setback = EI_INIT;
+static expert_field ei_fallback = EI_INIT;
 
 static const char *const outcome_names[] = {
     [SPICEMIG_OUTCOME_UNKNOWN]   = "unknown",
@@ -247,7 +248,7 @@ spicemig_outcome_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, cons
         proto_tree_add_expert_format(tree, pinfo, info.result == SPICEMIG_OUTCOME_CANCELLED ? &ei_cancelled : &ei_failed,
                                      tvb, 0, 0, "Migration %u %s: %s", id, info.outcome, info.reason);
     if (pinfo->num == outcome->nack_frame)
-        proto_tree_add_expert_format(tree, pinfo, &ei_setback, tvb, 0, 0, "Migration %u: the destination refused the "
+        proto_tree_add_expert_format(tree, pinfo, &ei_fallback, tvb, 0, 0, "Migration %u: the destination refused the "
                                      "seamless migration (NACK): the client goes on semi-seamless", id);
     else if (pinfo->num == outcome->connect_error_frame)
         proto_tree_add_expert_format(tree, pinfo, &ei_setback, tvb, 0, 0, "Migration %u: the client could not connect "
@@ -288,7 +289,10 @@ spicemig_register_outcome(int proto, expert_module_t *expert)
             "The migration was cancelled: the VM stays on the source", EXPFILL }},
         { &ei_setback,
           { "spicemig.migration.setback", PI_SEQUENCE, PI_WARN,
-            "A step of the migration went wrong: the client or a server takes another path", EXPFILL }},
+            "The client could not reach the destination: the migration falls back to switch-host", EXPFILL }},
+        { &ei_fallback,
+          { "spicemig.migration.fallback", PI_SEQUENCE, PI_NOTE,
+            "The destination refused the seamless migration: the client goes on semi-seamless", EXPFILL }},
     };
 
     proto_register_field_array(proto, hf, array_length(hf));
