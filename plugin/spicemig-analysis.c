@@ -77,6 +77,8 @@ typedef struct {
     guint8  *src_copy;           /* file scope, freed once compared */
     guint32  src_len;            /* bytes in the copy */
     guint32  src_reported_len;   /* the body's length (more when the capture cut it) */
+    guint32  never_sent_frame;   /* where the source showed it will not send the body */
+    guint32  missing_frame;      /* where the client showed it will not forward it */
     gboolean modified;
     guint32  first_difference;   /* body offset, when modified ... */
     const char *first_difference_field; /* ... and the field there */
@@ -119,6 +121,12 @@ struct spicemig_analysis_conn {
     guint8      channel_id;
     role_t      claimed_role;     /* without a link message: from the first migration message */
     gboolean    closed;           /* TCP saw it close (first pass) */
+    guint32     closed_frame;     /* ... in this frame, where it failed or settled ... */
+    spicemig_migration_t *closed_migration;  /* ... this migration */
+    forward_t  *awaiting_body;    /* source: MIGRATE asked for this channel's body, not sent yet */
+    forward_t  *never_sent;       /* ... and the source showed it will not come */
+    gboolean    forward_settled;  /* destination: the client's first message after the source's body came */
+    forward_t  *missing;          /* ... and it was not the forwarded body */
     spicemig_migration_t *src_of; /* the migration this connection's server is the source of */
     guint32     src_from_frame;   /* ... from this frame on (it may be a destination before) */
     spicemig_migration_t *dst_of; /* ... the destination of */
@@ -135,6 +143,7 @@ static int hf_role = -1;
 static int hf_hop = -1;
 static int hf_forwarded_from = -1;
 static int hf_forwarded_in = -1;
+static int hf_forward_missing_in = -1;
 static int hf_migration_id = -1;
 static int hf_migration_session_id = -1;
 static int hf_migration_new_session_id = -1;
@@ -173,7 +182,8 @@ static wmem_array_t *migrations;
 static spicemig_migration_t *sessionless;
 /* migrations whose outcome no event has decided yet (first pass) */
 static guint32 undecided_migrations;
-/* frame -> the migration a connection closing in it failed, file scope */
+/* frame -> the connection whose closing in it failed a migration or left a
+ * body never sent, file scope */
 static wmem_map_t *close_frames;
 
 static void
@@ -420,6 +430,40 @@ record_display_init(spicemig_analysis_conn_t *conn, tvbuff_t *body, packet_info 
 static void
 add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
                       const spicemig_migration_t *migration);
+static forward_t *find_forward(const spicemig_migration_t *migration, guint8 channel_type, guint8 channel_id);
+
+/* First pass: where a body that will never reach the destination becomes
+ * known, on one pass as on two. spice-gtk forwards a body only when
+ * MIGRATE_DATA is the very next message after MIGRATE on the source channel,
+ * and sends it to the destination ahead of anything else on that channel. */
+static void
+settle_bodies(spicemig_analysis_conn_t *conn, packet_info *pinfo, const spicemig_msg_ctx_t *ctx, guint16 type)
+{
+    forward_t *forward;
+
+    if (ctx->from_server) {
+        if (conn->awaiting_body && type != SPICE_MSG_MIGRATE && type != SPICE_MSG_MIGRATE_DATA) {
+            conn->awaiting_body->never_sent_frame = pinfo->num;
+            conn->never_sent = conn->awaiting_body;
+            conn->awaiting_body = NULL;
+        }
+        return;
+    }
+    if (!conn->dst_of || conn->forward_settled || type == SPICE_MSGC_MIGRATE_DATA)
+        return;
+    forward = find_forward(conn->dst_of, ctx->channel_type, ctx->channel_id);
+    if (!forward || !forward->src_frame)
+        return;
+    conn->forward_settled = TRUE;
+    if (!forward->dst_frame) {
+        forward->missing_frame = pinfo->num;
+        conn->missing = forward;
+    }
+}
+
+static void
+add_body_problems(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
+                  const spicemig_analysis_conn_t *conn, const spicemig_msg_ctx_t *ctx, guint16 type);
 
 void
 spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, int msg_offset, int msg_len,
@@ -431,6 +475,10 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, in
     /* Ordinary traffic leaves here: only three kinds of message matter. */
     if (!conn)
         return;
+    if (!PINFO_FD_VISITED(pinfo) && (conn->awaiting_body || (conn->dst_of && !conn->forward_settled)))
+        settle_bodies(conn, pinfo, ctx, type);
+    if (conn->never_sent || conn->missing)
+        add_body_problems(tree, tvb, msg_offset, pinfo, conn, ctx, type);
     if (PINFO_FD_VISITED(pinfo)) {
         if (conn->dst_of && pinfo->num == conn->dst_of->first_dst_drawing_frame
             && ctx->from_server && ctx->channel_type == SPICE_CHANNEL_DISPLAY)
@@ -440,6 +488,8 @@ spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, in
     if (ctx->from_server) {
         if (ctx->channel_type == SPICE_CHANNEL_DISPLAY && is_drawing(type)) {
             record_drawing(conn, pinfo);
+            if (conn->dst_of && pinfo->num == conn->dst_of->first_dst_drawing_frame)
+                add_resumed_milestone(tree, tvb, msg_offset, pinfo, conn->dst_of);
             return;
         }
         if (!(ctx->channel_type == SPICE_CHANNEL_MAIN && type == SPICE_MSG_MAIN_INIT) || conn->session)
@@ -927,8 +977,10 @@ record_control(spicemig_migration_t *migration, spicemig_analysis_conn_t *conn, 
         if (ctx->channel_type == SPICE_CHANNEL_DISPLAY)
             migration->src_display = conn;
         if (len >= MIGRATE_FLAGS_OFFSET + 4
-            && (tvb_get_letohl(body, MIGRATE_FLAGS_OFFSET) & SPICE_MIGRATE_NEED_DATA_TRANSFER))
-            find_or_add_forward(migration, ctx->channel_type, ctx->channel_id)->need_data_frame = pinfo->num;
+            && (tvb_get_letohl(body, MIGRATE_FLAGS_OFFSET) & SPICE_MIGRATE_NEED_DATA_TRANSFER)) {
+            conn->awaiting_body = find_or_add_forward(migration, ctx->channel_type, ctx->channel_id);
+            conn->awaiting_body->need_data_frame = pinfo->num;
+        }
     }
 }
 
@@ -1053,8 +1105,12 @@ add_forward_items(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const sp
         if (forward->dst_frame) {
             item = proto_tree_add_uint(tree, hf_forwarded_in, body, 0, 0, forward->dst_frame);
             proto_item_set_generated(item);
+        } else if (forward->missing_frame) {
+            item = proto_tree_add_uint(tree, hf_forward_missing_in, body, 0, 0, forward->missing_frame);
+            proto_item_set_generated(item);
         } else if (PINFO_FD_VISITED(pinfo) && migration->dst_known) {
-            /* Only known once the whole capture has been read. */
+            /* No later message on the destination's channel told: known only
+             * once the whole capture has been read. */
             proto_tree_add_expert_format(tree, pinfo, &ei_forward_missing, body, 0, 0,
                                          "The client never forwarded this %s body to the destination %s",
                                          spicemig_channel_name(forward->channel_type),
@@ -1097,6 +1153,36 @@ add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *
     else
         proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, offset, 0,
                                      "Migration %u: the destination resumed drawing", info.id);
+}
+
+static void
+add_body_problems(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
+                  const spicemig_analysis_conn_t *conn, const spicemig_msg_ctx_t *ctx, guint16 type)
+{
+    const forward_t *forward;
+
+    /* Once per frame, however many messages of the connection it holds. */
+    if ((!conn->never_sent || conn->never_sent->never_sent_frame != pinfo->num)
+        && (!conn->missing || conn->missing->missing_frame != pinfo->num))
+        return;
+    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_BODY_PROBLEM_SHOWN))
+        return;
+    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_BODY_PROBLEM_SHOWN, GINT_TO_POINTER(1));
+    if ((forward = conn->never_sent) && forward->never_sent_frame == pinfo->num)
+        proto_tree_add_expert_format(tree, pinfo, &ei_body_never_sent, tvb, offset, 0,
+                                     "MIGRATE (frame %u) asks for NEED_DATA_TRANSFER, but the source %s on the %s "
+                                     "channel, not its MIGRATE_DATA: the client forwards nothing",
+                                     forward->need_data_frame,
+                                     type ? wmem_strdup_printf(pinfo->pool, "sends %s next",
+                                                               spicemig_message_name(ctx, type))
+                                          : "closes the connection next",
+                                     spicemig_channel_name(forward->channel_type));
+    else if ((forward = conn->missing))
+        proto_tree_add_expert_format(tree, pinfo, &ei_forward_missing, tvb, offset, 0,
+                                     "The client never forwarded the %s body (source frame %u) to the destination "
+                                     "%s: its first message there is %s",
+                                     spicemig_channel_name(forward->channel_type), forward->src_frame,
+                                     endpoint_text(pinfo->pool, &conn->server), spicemig_message_name(ctx, type));
 }
 
 static void
@@ -1220,7 +1306,7 @@ add_checks(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicemig_
     } else if (ctx->from_server && type == SPICE_MSG_MIGRATE && PINFO_FD_VISITED(pinfo)) {
         /* Only known once the whole capture has been read. */
         forward = find_forward(migration, ctx->channel_type, ctx->channel_id);
-        if (forward && forward->need_data_frame == pinfo->num && !forward->src_frame)
+        if (forward && forward->need_data_frame == pinfo->num && !forward->src_frame && !forward->never_sent_frame)
             proto_tree_add_expert_format(tree, pinfo, &ei_body_never_sent, body, 0, 0,
                                          "MIGRATE asks for NEED_DATA_TRANSFER, but the source never sends the "
                                          "%s channel's MIGRATE_DATA", spicemig_channel_name(ctx->channel_type));
@@ -1282,25 +1368,47 @@ spicemig_analysis_connection_closed(spicemig_analysis_conn_t *conn, packet_info 
     if (!migration || role == ROLE_NONE)
         return;
     outcome_event(migration, role == ROLE_SOURCE ? SPICEMIG_EVENT_SRC_CLOSED : SPICEMIG_EVENT_DST_CLOSED, pinfo);
-    if (migration->outcome.problem_frame == pinfo->num)
-        wmem_map_insert(close_frames, GUINT_TO_POINTER(pinfo->num), migration);
+    if (conn->awaiting_body) {
+        /* Closed between MIGRATE and its MIGRATE_DATA. */
+        conn->awaiting_body->never_sent_frame = pinfo->num;
+        conn->never_sent = conn->awaiting_body;
+        conn->awaiting_body = NULL;
+    } else if (migration->outcome.problem_frame != pinfo->num) {
+        return;
+    }
+    conn->closed_frame = pinfo->num;
+    conn->closed_migration = migration;
+    wmem_map_insert(close_frames, GUINT_TO_POINTER(pinfo->num), conn);
 }
 
 void
 spicemig_analysis_close_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo)
 {
-    const spicemig_migration_t *migration;
+    const spicemig_analysis_conn_t *conn;
     spicemig_migration_info_t info;
+    spicemig_msg_ctx_t ctx;
     proto_item *item;
+    proto_tree *subtree;
 
     if (wmem_map_size(close_frames) == 0
-        || !(migration = (const spicemig_migration_t *)wmem_map_lookup(close_frames, GUINT_TO_POINTER(pinfo->num))))
+        || !(conn = (const spicemig_analysis_conn_t *)wmem_map_lookup(close_frames, GUINT_TO_POINTER(pinfo->num))))
         return;
-    spicemig_migration_get_info(migration, pinfo->pool, &info);
-    col_append_fstr(pinfo->cinfo, COL_INFO, " [SPICE migration %u %s: %s]", info.id, info.outcome, info.reason);
+    spicemig_migration_get_info(conn->closed_migration, pinfo->pool, &info);
     item = proto_tree_add_item(tree, proto_spicemig, tvb, 0, 0, ENC_NA);
     proto_item_append_text(item, ", a connection of migration %u closed", info.id);
-    add_migration_items(proto_item_add_subtree(item, ett_migration), tvb, pinfo, migration);
+    subtree = proto_item_add_subtree(item, ett_migration);
+    spicemig_analysis_connection_items(subtree, tvb, pinfo, conn);
+    if (conn->closed_migration->outcome.problem_frame == pinfo->num)
+        col_append_fstr(pinfo->cinfo, COL_INFO, " [SPICE migration %u %s: %s]", info.id, info.outcome, info.reason);
+    if (conn->never_sent && conn->never_sent->never_sent_frame == pinfo->num) {
+        col_append_fstr(pinfo->cinfo, COL_INFO, " [SPICE %s body never sent]",
+                        spicemig_channel_name(conn->channel_type));
+        ctx.channel_type = conn->channel_type;
+        ctx.channel_id = conn->channel_id;
+        ctx.from_server = TRUE;
+        add_body_problems(subtree, tvb, 0, pinfo, conn, &ctx, 0);
+    }
+    add_migration_items(subtree, tvb, pinfo, conn->closed_migration);
 }
 
 static void
@@ -1348,8 +1456,10 @@ spicemig_analysis_migration_message(spicemig_analysis_conn_t **analysis, tvbuff_
             record_control(migration, conn, body, pinfo, ctx, type);
             if (body_message) {
                 forward = find_or_add_forward(migration, channel_type, ctx->channel_id);
-                if (ctx->from_server)
+                if (ctx->from_server) {
                     record_source_body(migration, forward, body, pinfo);
+                    conn->awaiting_body = NULL;
+                }
                 else
                     record_forwarded_body(migration, forward, body, pinfo);
             }
@@ -1406,6 +1516,10 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
           { "Forwarded in", "spicemig.forwarded_in", FT_FRAMENUM, BASE_NONE,
             FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
             "The frame in which the client forwarded this body to the destination", HFILL }},
+        { &hf_forward_missing_in,
+          { "Known not forwarded in", "spicemig.forward_missing_in", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_NONE), 0x0,
+            "The client's first message to the destination on this channel, which was not this body", HFILL }},
         { &hf_migration_id,
           { "Migration", "spicemig.migration.id", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Number of the migration in the capture", HFILL }},

@@ -24,7 +24,8 @@ enum {
     SPICEMIG_KEY_FRAME_VIEW,     /* spicemig-stream.c: the frame's one item and its Info line */
     SPICEMIG_KEY_TLS_CONSUMED,   /* spicemig-tls.c: bytes framed in this frame's earlier TLS records */
     SPICEMIG_KEY_DST_OUTCOME,    /* spicemig-body-checks.c: the destination verdict being noted */
-    SPICEMIG_KEY_RESUMED_SHOWN   /* spicemig-analysis.c: the "resumed drawing" milestone is shown */
+    SPICEMIG_KEY_RESUMED_SHOWN,  /* spicemig-analysis.c: the "resumed drawing" milestone is shown */
+    SPICEMIG_KEY_BODY_PROBLEM_SHOWN /* spicemig-analysis.c: a body never sent or forwarded is said */
 };
 
 /* What the decoders of one message need to know about where it came from. */

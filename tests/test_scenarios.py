@@ -291,6 +291,49 @@ for _name in SCENARIOS:
         globals()[_case.__name__] = _case
 
 
+class BodiesKnownWhereTheyGoAstray(unittest.TestCase):
+    """A body the source never sends, or the client never forwards, is
+    reported where that becomes known, on one pass too."""
+
+    def test_forward_missing_at_the_clients_first_other_message(self):
+        name = "synthetic/forward-missing.pcap"
+        expected = [(52, "spicemig.forward_missing")]
+        self.assertEqual(problems(name, two_pass=False), expected)
+        self.assertEqual(problems(name, two_pass=True), expected)
+        self.assertEqual(fields(name, "spicemig.forward_missing", "_ws.expert.message"), [[[
+            "The client never forwarded the Display body (source frame 44) to the destination 127.0.0.1:5932: "
+            "its first message there is ACK_SYNC"]]])
+        # The source copy links to where it became known.
+        self.assertEqual(fields(name, "spicemig.forward_missing_in", "frame.number", "spicemig.forward_missing_in"),
+                         [[["44"], ["52"]]])
+
+    def test_body_never_sent_at_the_sources_next_message(self):
+        name = "synthetic/body-never-sent.pcap"
+        expected = [(44, "spicemig.body_never_sent")]
+        self.assertEqual(problems(name, two_pass=False), expected)
+        self.assertEqual(problems(name, two_pass=True), expected)
+        self.assertEqual(fields(name, "spicemig.body_never_sent", "_ws.expert.message"), [[[
+            "MIGRATE (frame 42) asks for NEED_DATA_TRANSFER, but the source sends MARK next on the Display "
+            "channel, not its MIGRATE_DATA: the client forwards nothing"]]])
+
+    def test_body_never_sent_at_the_sources_close(self):
+        name = "synthetic/body-never-sent-close.pcap"
+        expected = [(47, "spicemig.body_never_sent")]
+        self.assertEqual(problems(name, two_pass=False), expected)
+        self.assertEqual(problems(name, two_pass=True), expected)
+        # TCP's own notes on the FIN come first.
+        [[messages, info]] = fields(name, "spicemig.body_never_sent", "_ws.expert.message", "_ws.col.Info")
+        self.assertEqual(messages[-1], "MIGRATE (frame 42) asks for NEED_DATA_TRANSFER, but the source closes the "
+                         "connection next on the Display channel, not its MIGRATE_DATA: the client forwards nothing")
+        self.assertEqual(info, ["5930 \u2192 40002 [FIN, ACK] Seq=219 Ack=177 Win=65535 Len=0 "
+                                "[SPICE Display body never sent]"])
+
+    def test_resumed_drawing_milestone_on_one_pass(self):
+        for two_pass in (False, True):
+            self.assertEqual(fields("seamless-default.pcapng", "spicemig.milestone", "frame.number",
+                                    two_pass=two_pass)[-1], [["316"]])
+
+
 class OnePassTruth(unittest.TestCase):
     """Every problem a filter finds on two passes it finds on one, at the same
     frame, on every capture in testcaptures/ (TLS ones with their key logs
