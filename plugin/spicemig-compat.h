@@ -80,7 +80,8 @@ typedef void spicemig_tap_init_result_t;
  * instead of the template being bound to the first one). The same flags,
  * and the same fallback of find_conversation() to such a template when no
  * exact conversation exists, in 4.0.17 and 4.4.19 (epan/conversation.h,
- * conversation.c; test_client_ports checks the behaviour on each version).
+ * conversation.c), and 4.6.9 builds with them; test_client_ports checks
+ * the behaviour on each of the three.
  * find_conversation()'s own wildcards are the different NO_ADDR_B and
  * NO_PORT_B, which spicemig does not use. */
 #include <epan/conversation.h>
