@@ -73,6 +73,20 @@ typedef void spicemig_tap_init_result_t;
 #define SPICEMIG_TLS_APP_HANDLE(data) ((dissector_handle_t *)(data))
 #endif
 
+/* A TCP conversation that stands for every connection to one server
+ * endpoint, whatever the client's address and port: conversation_new()'s
+ * wildcards for address 2 and port 2, as a template (each connection that
+ * matches gets a conversation of its own, with the template's dissector,
+ * instead of the template being bound to the first one). The same flags,
+ * and the same fallback of find_conversation() to such a template when no
+ * exact conversation exists, in 4.0.17 and 4.4.19 (epan/conversation.h,
+ * conversation.c), and 4.6.9 builds with them; test_client_ports checks
+ * the behaviour on each of the three.
+ * find_conversation()'s own wildcards are the different NO_ADDR_B and
+ * NO_PORT_B, which spicemig does not use. */
+#include <epan/conversation.h>
+#define SPICEMIG_CONV_ANY_CLIENT (NO_ADDR2 | NO_PORT2 | CONVERSATION_TEMPLATE)
+
 /* A number's decimal digits into a buffer, without printf: renamed by 4.4
  * (4.4.19's wsutil/to_str.h keeps guint32_to_str_buf only as a deprecated
  * inline). */

@@ -125,6 +125,15 @@ typedef struct {
     const char     *problem;     /* first error of the message being decoded */
 } frame_view_t;
 
+/* A server endpoint known to speak SPICE (see know_server()). */
+typedef struct {
+    address addr;
+    guint32 port;
+} server_t;
+
+/* Every server spicemig has claimed a connection to -> itself, file scope. */
+static wmem_map_t *spice_servers;
+
 static dissector_handle_t spicemig_handle;
 static dissector_handle_t spicemig_vnc_ports_handle;
 static dissector_handle_t builtin_spice_handle;
@@ -213,8 +222,60 @@ is_from_server(const spicemig_conv_t *conv, const packet_info *pinfo)
     return pinfo->srcport == conv->server_port && addresses_equal(&pinfo->src, &conv->server_addr);
 }
 
+static guint
+server_hash(gconstpointer key)
+{
+    const server_t *server = (const server_t *)key;
+
+    return add_address_to_hash(server->port, &server->addr);
+}
+
+static gboolean
+server_equal(gconstpointer a, gconstpointer b)
+{
+    const server_t *sa = (const server_t *)a, *sb = (const server_t *)b;
+
+    return sa->port == sb->port && addresses_equal(&sa->addr, &sb->addr);
+}
+
+/* The first connection claimed to a server tells that the server speaks
+ * SPICE. From then on TCP gives every new connection to that server,
+ * whatever the client's address and port, to `carrier` (spicemig, or TLS for
+ * a TLS port, whose heuristic then hands the SPICE inside to spicemig)
+ * before it consults its port table: a template conversation with wildcard
+ * client address and port, Wireshark's idiom for FTP data and RTP. Without
+ * it a client port registered for another protocol (Linux picks client
+ * ports from 32768-60999: 57000 is IRC's, as is 6667; 8080 HTTP's) takes
+ * the connection. The template only goes first: claim() still turns down a
+ * connection that is not SPICE, and TCP then carries on with its port table
+ * and heuristics. Once per server and capture, on the first pass (the
+ * conversations outlive it); a connection already open before (its TCP
+ * conversation exists) is not affected. The conversations made from the
+ * template share its dissector (conversation.c): nothing but that same
+ * carrier may be set on them for longer than a call to the built-in. */
+static void
+know_server(packet_info *pinfo, const address *server_addr, guint32 server_port, dissector_handle_t carrier)
+{
+    server_t key, *known;
+    conversation_t *any_client;
+
+    if (pinfo->ptype != PT_TCP)
+        return;
+    key.addr = *server_addr;
+    key.port = server_port;
+    if (wmem_map_contains(spice_servers, &key))
+        return;
+    known = wmem_new(wmem_file_scope(), server_t);
+    copy_address_wmem(wmem_file_scope(), &known->addr, server_addr);
+    known->port = server_port;
+    wmem_map_insert(spice_servers, known, known);
+    any_client = conversation_new(pinfo->num, &known->addr, NULL, CONVERSATION_TCP, server_port, 0,
+                                  SPICEMIG_CONV_ANY_CLIENT);
+    conversation_set_dissector(any_client, carrier);
+}
+
 static spicemig_conv_t *
-new_conv(conversation_t *conversation, const address *server_addr, guint32 server_port,
+new_conv(packet_info *pinfo, conversation_t *conversation, const address *server_addr, guint32 server_port,
          dissector_handle_t carrier)
 {
     spicemig_conv_t *conv = wmem_new0(wmem_file_scope(), spicemig_conv_t);
@@ -225,6 +286,7 @@ new_conv(conversation_t *conversation, const address *server_addr, guint32 serve
     conv->over_tls = carrier != spicemig_handle;
     conversation_add_proto_data(conversation, proto_spicemig, conv);
     conversation_set_dissector(conversation, carrier);
+    know_server(pinfo, server_addr, server_port, carrier);
     return conv;
 }
 
@@ -1123,13 +1185,13 @@ claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t seq, dissector_handle_t 
     if (tvb_captured_length(tvb) >= LINK_HEADER_LEN && tvb_get_ntohl(tvb, 0) == SPICE_MAGIC_BE
         && tvb_get_letohl(tvb, 4) == SPICE_VERSION_MAJOR) {
         conversation = find_or_create_conversation(pinfo);
-        return new_conv(conversation, &pinfo->dst, pinfo->destport, carrier);
+        return new_conv(pinfo, conversation, &pinfo->dst, pinfo->destport, carrier);
     }
     if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header)
         && !spicemig_analysis_known_server(tvb, pinfo, &from_server, &full_header))
         return NULL;
     conversation = find_or_create_conversation(pinfo);
-    conv = new_conv(conversation, from_server ? &pinfo->src : &pinfo->dst,
+    conv = new_conv(pinfo, conversation, from_server ? &pinfo->src : &pinfo->dst,
                     from_server ? pinfo->srcport : pinfo->destport, carrier);
     conv->mid_connection = TRUE;
     conv->full_header_inferred = full_header;
@@ -1295,6 +1357,7 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
     builtin_table = register_dissector_table("spicemig.builtin", "Built-in SPICE dissector (internal)", proto,
                                              FT_UINT8, BASE_DEC);
     spicemig_handle = register_dissector("spicemig", dissect_spicemig_decode_as, proto);
+    spice_servers = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), server_hash, server_equal);
     spicemig_vnc_ports_handle = create_dissector_handle(dissect_spicemig_vnc_ports, proto);
 }
 

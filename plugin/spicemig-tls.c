@@ -77,11 +77,17 @@ dissect_spicemig_tls_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, v
 int
 spicemig_tls_dissect_handshake(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
+    conversation_t *conversation;
+
     /* TLS record header: content type handshake, protocol version 3.x (SSL 3.0 to TLS 1.3). */
     if (!tls_handle || tvb_captured_length(tvb) < 3 || spicemig_tvb_get_u8(tvb, 0) != TLS_HANDSHAKE_RECORD
         || spicemig_tvb_get_u8(tvb, 1) != 3 || spicemig_tvb_get_u8(tvb, 2) > 4)
         return 0;
-    conversation_set_dissector(find_or_create_conversation(pinfo), tls_handle);
+    conversation = find_or_create_conversation(pinfo);
+    /* A connection made from a known server's template shares the
+     * template's dissector (spicemig-stream.c, know_server()): left alone. */
+    if (!conversation_get_dissector(conversation, pinfo->num))
+        conversation_set_dissector(conversation, tls_handle);
     return call_dissector_with_data(tls_handle, tvb, pinfo, tree, data);
 }
 
