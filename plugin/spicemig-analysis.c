@@ -47,10 +47,6 @@
 /* Packet-scope key: the "destination resumed drawing" milestone is in this
  * frame already (spicemig-stream.c uses 0 and 1, spicemig-body-checks.c 16). */
 
-#define SPICEMIG_MINI_HEADER_LEN 6   /* sizeof(SpiceMiniDataHeader) */
-#define SPICEMIG_FULL_HEADER_LEN 18  /* sizeof(SpiceDataHeader) */
-/* Above every message type spice-protocol defines (display's reach 3xx). */
-#define SPICEMIG_MAX_MESSAGE_TYPE 999
 
 #define HOP_SOURCE_TO_CLIENT      "source\xe2\x86\x92" "client"
 #define HOP_CLIENT_TO_DESTINATION "client\xe2\x86\x92" "destination"
@@ -172,8 +168,6 @@ static expert_field ei_body_never_sent = EI_INIT;
 
 /* session id -> session_t, file scope */
 static wmem_map_t *sessions;
-/* endpoint_t of every server seen speaking SPICE -> itself, file scope */
-static wmem_map_t *known_servers;
 /* endpoint_t a MIGRATE_SWITCH_HOST names -> its migration, until the client relinks there */
 static wmem_map_t *switch_host_targets;
 /* every migration, in capture order, for the statistics */
@@ -293,59 +287,9 @@ new_conn(const address *server_addr, guint32 server_port, guint8 channel_type, g
     spicemig_analysis_conn_t *conn = wmem_new0(wmem_file_scope(), spicemig_analysis_conn_t);
 
     endpoint_set(&conn->server, server_addr, server_port);
-    if (!wmem_map_contains(known_servers, &conn->server))
-        wmem_map_insert(known_servers, &conn->server, &conn->server);
     conn->channel_type = channel_type;
     conn->channel_id = channel_id;
     return conn;
-}
-
-/* Whether the segment is a run of whole data messages with `header_len`
- * headers (mini or full), ending exactly at its end. */
-static gboolean
-whole_messages(tvbuff_t *tvb, guint32 header_len)
-{
-    guint32 len = tvb_captured_length(tvb);
-    guint32 offset = 0;
-    int type_offset = header_len == SPICEMIG_FULL_HEADER_LEN ? 8 : 0;
-
-    while (offset < len) {
-        guint16 type;
-        guint32 size;
-
-        if (len - offset < header_len)
-            return FALSE;
-        type = tvb_get_letohs(tvb, offset + type_offset);
-        size = tvb_get_letohl(tvb, offset + type_offset + 2);
-        if (type == 0 || type > SPICEMIG_MAX_MESSAGE_TYPE || size > len - offset - header_len
-            || (header_len == SPICEMIG_FULL_HEADER_LEN && tvb_get_letohl(tvb, offset + type_offset + 6) != 0))
-            return FALSE;
-        offset += header_len + size;
-    }
-    return TRUE;
-}
-
-spicemig_heur_result_t
-spicemig_analysis_known_server(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_server, gboolean *full_header)
-{
-    endpoint_t src = { pinfo->src, pinfo->srcport }, dst = { pinfo->dst, pinfo->destport };
-
-    /* O(1) for every segment of a connection nobody has claimed: two look-ups. */
-    if (wmem_map_contains(known_servers, &src))
-        *from_server = TRUE;
-    else if (wmem_map_contains(known_servers, &dst))
-        *from_server = FALSE;
-    else
-        return FALSE;
-    if (whole_messages(tvb, SPICEMIG_MINI_HEADER_LEN)) {
-        *full_header = FALSE;
-        return TRUE;
-    }
-    if (whole_messages(tvb, SPICEMIG_FULL_HEADER_LEN)) {
-        *full_header = TRUE;
-        return TRUE;
-    }
-    return FALSE;
 }
 
 void
@@ -1593,7 +1537,6 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
     expert_register_field_array(expert, ei, array_length(ei));
 
     sessions = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
-    known_servers = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), endpoint_hash, endpoint_key_equal);
     close_frames = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
     switch_host_targets = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), endpoint_hash,
                                                  endpoint_key_equal);

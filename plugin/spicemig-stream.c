@@ -39,6 +39,8 @@
 /* Far above any real message body (a whole 4K frame uncompressed is 32 MiB):
  * a larger size is not SPICE framing, and TCP is not asked to buffer it. */
 #define MAX_MESSAGE_BODY     (64u * 1024 * 1024)
+/* Above every message type spice-protocol defines (display's reach 3xx). */
+#define MAX_MESSAGE_TYPE     999
 #define SPICE_MAGIC_BE       0x52454451 /* "REDQ" read big-endian */
 #define SPICEMIG_VNC_PORTS   "5900-5901"
 #define MULTIPLICATION_SIGN  "\xc3\x97"  /* U+00D7, as in "DRAW_COPY ×36" */
@@ -1172,6 +1174,57 @@ looks_like_migration_start(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_ser
     return FALSE;
 }
 
+/* Whether the segment is a run of whole data messages with `header_len`
+ * headers (mini or full), ending exactly at its end. */
+static gboolean
+whole_messages(tvbuff_t *tvb, guint32 header_len)
+{
+    guint32 len = tvb_captured_length(tvb);
+    guint32 offset = 0;
+    int type_offset = header_type_offset(header_len);
+
+    while (offset < len) {
+        guint16 type;
+        guint32 size;
+
+        if (len - offset < header_len)
+            return FALSE;
+        type = tvb_get_letohs(tvb, offset + type_offset);
+        size = tvb_get_letohl(tvb, offset + type_offset + 2);
+        if (type == 0 || type > MAX_MESSAGE_TYPE || size > len - offset - header_len
+            || (header_len == FULL_HEADER_LEN && tvb_get_letohl(tvb, offset + type_offset + 6) != 0))
+            return FALSE;
+        offset += header_len + size;
+    }
+    return TRUE;
+}
+
+/* A segment of a connection nobody has claimed, to or from a server already
+ * seen speaking SPICE, that holds whole data messages: a connection the
+ * capture caught mid-way. Sets the direction and header format. */
+static gboolean
+known_server_segment(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_server, gboolean *full_header)
+{
+    server_t src = { pinfo->src, pinfo->srcport }, dst = { pinfo->dst, pinfo->destport };
+
+    /* O(1) for every segment of a connection nobody has claimed: two look-ups. */
+    if (wmem_map_contains(spice_servers, &src))
+        *from_server = TRUE;
+    else if (wmem_map_contains(spice_servers, &dst))
+        *from_server = FALSE;
+    else
+        return FALSE;
+    if (whole_messages(tvb, MINI_HEADER_LEN)) {
+        *full_header = FALSE;
+        return TRUE;
+    }
+    if (whole_messages(tvb, FULL_HEADER_LEN)) {
+        *full_header = TRUE;
+        return TRUE;
+    }
+    return FALSE;
+}
+
 /* Claims the connection when `tvb` (at stream position `seq`) starts a SPICE
  * connection or, in a capture begun mid-connection, a migration. `carrier`
  * is the dissector that hands spicemig the bytes: its own (TCP) or TLS's. */
@@ -1188,7 +1241,7 @@ claim(tvbuff_t *tvb, packet_info *pinfo, spicemig_pos_t seq, dissector_handle_t 
         return new_conv(pinfo, conversation, &pinfo->dst, pinfo->destport, carrier);
     }
     if (!looks_like_migration_start(tvb, pinfo, &from_server, &full_header)
-        && !spicemig_analysis_known_server(tvb, pinfo, &from_server, &full_header))
+        && !known_server_segment(tvb, pinfo, &from_server, &full_header))
         return NULL;
     conversation = find_or_create_conversation(pinfo);
     conv = new_conv(pinfo, conversation, from_server ? &pinfo->src : &pinfo->dst,

@@ -249,11 +249,6 @@ typedef struct {
 } spicemig_migration_info_t;
 void spicemig_migration_get_info(const spicemig_migration_t *migration, wmem_allocator_t *scope,
                                  spicemig_migration_info_t *info);
-/* A segment of a connection nobody has claimed, to or from a server already
- * seen speaking SPICE, that holds whole data messages: a connection the
- * capture caught mid-way. Sets the direction and header format. */
-spicemig_heur_result_t spicemig_analysis_known_server(tvbuff_t *tvb, packet_info *pinfo, gboolean *from_server,
-                                                      gboolean *full_header);
 /* spicemig.session_id and spicemig.role of the connection. */
 void spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
                                         const spicemig_analysis_conn_t *analysis);
