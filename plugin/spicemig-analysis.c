@@ -409,10 +409,12 @@ static void
 add_body_problems(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
                   const spicemig_analysis_conn_t *conn, const spicemig_msg_ctx_t *ctx, guint16 type);
 
-void
-spicemig_analysis_data_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, int msg_offset, int msg_len,
-                               packet_info *pinfo, proto_tree *tree, const spicemig_msg_ctx_t *ctx, guint16 type,
-                               guint32 header_len)
+/* What every message tells the analysis (an O(1) check of channel and type
+ * before any work): drawing, MAIN_INIT, DISPLAY_INIT, and bodies that go
+ * astray; `tree` is the frame's item. */
+static void
+follow_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, int msg_offset, int msg_len, guint32 header_len,
+               packet_info *pinfo, proto_tree *tree, const spicemig_msg_ctx_t *ctx, guint16 type)
 {
     int body_offset = msg_offset + (int)header_len;
 
@@ -1368,10 +1370,9 @@ queue_tap(packet_info *pinfo, const spicemig_migration_t *migration, tvbuff_t *b
     tap_queue_packet(spicemig_tap, pinfo, record);
 }
 
-const char *
-spicemig_analysis_migration_message(spicemig_analysis_conn_t **analysis, tvbuff_t *body, packet_info *pinfo,
-                                    proto_tree *tree, const spicemig_msg_ctx_t *ctx, guint16 type,
-                                    const address *server_addr, guint32 server_port)
+static const char *
+migration_message(spicemig_analysis_conn_t **analysis, tvbuff_t *body, packet_info *pinfo, proto_tree *tree,
+                  const spicemig_msg_ctx_t *ctx, guint16 type, const address *server_addr, guint32 server_port)
 {
     gboolean body_message = type == (ctx->from_server ? SPICE_MSG_MIGRATE_DATA : SPICE_MSGC_MIGRATE_DATA);
     spicemig_analysis_conn_t *conn = *analysis;
@@ -1383,8 +1384,6 @@ spicemig_analysis_migration_message(spicemig_analysis_conn_t **analysis, tvbuff_
     const char *dst_reason;
     spicemig_dst_outcome_t dst_outcome;
 
-    if (!spicemig_is_migration_message(ctx, type))
-        return NULL;
     dst_outcome = spicemig_take_dst_outcome(pinfo, &dst_reason);
     if (body_message && channel_type == 0 && tvb_captured_length(body) >= 4)
         channel_type = spicemig_migrate_data_channel(tvb_get_letohl(body, 0));
@@ -1436,6 +1435,18 @@ spicemig_analysis_migration_message(spicemig_analysis_conn_t **analysis, tvbuff_
     if (have_tap_listener(spicemig_tap))
         queue_tap(pinfo, migration, body_message ? body : NULL, hop);
     return hop;
+}
+
+const char *
+spicemig_analysis_message(spicemig_analysis_conn_t **analysis, tvbuff_t *tvb, int msg_offset, int msg_len,
+                          guint32 header_len, tvbuff_t *body, packet_info *pinfo, proto_tree *frame_tree, proto_tree *msg_tree,
+                          const spicemig_msg_ctx_t *ctx, guint16 type, const address *server_addr,
+                          guint32 server_port)
+{
+    follow_message(*analysis, tvb, msg_offset, msg_len, header_len, pinfo, frame_tree, ctx, type);
+    if (!body || !spicemig_is_migration_message(ctx, type))
+        return NULL;
+    return migration_message(analysis, body, pinfo, msg_tree, ctx, type, server_addr, server_port);
 }
 
 void

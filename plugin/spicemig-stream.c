@@ -870,8 +870,8 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spice
     } else if (size > 0) {
         proto_tree_add_item(subtree, hf_msg_body, body, 0, size, ENC_NA);
     }
-    hop = spicemig_analysis_migration_message(&conv->analysis, body, pinfo, subtree, &ctx, type,
-                                              &conv->server_addr, conv->server_port);
+    hop = spicemig_analysis_message(&conv->analysis, tvb, 0, (int)tvb_reported_length(tvb), header_len, body, pinfo,
+                                    view->tree, subtree, &ctx, type, &conv->server_addr, conv->server_port);
     add_message_info(pinfo, view, conv, name, hop, summary);
 }
 
@@ -926,10 +926,11 @@ hand_run_to_builtin(tvbuff_t *tvb, int start, int end, spicemig_pos_t tvb_seq, p
         guint16 type = tvb_get_letohs(tvb, start + type_offset);
         int len = (int)header_len + (int)tvb_get_letohl(tvb, start + type_offset + 2);
 
-        spicemig_analysis_data_message(conv->analysis, tvb, start, len, pinfo, view->tree, &ctx, type, header_len);
-        if (handed)
+        if (handed) {
+            spicemig_analysis_message(&conv->analysis, tvb, start, len, header_len, NULL, pinfo, view->tree, NULL,
+                                      &ctx, type, &conv->server_addr, conv->server_port);
             add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, type), NULL, NULL);
-        else
+        } else
             dissect_own_message(tvb_new_subset_length(tvb, start, len), pinfo, view, conv, from_server, header_len,
                                 tvb_seq + (guint32)start);
         start += len;
@@ -1000,8 +1001,6 @@ dissect_data_messages(tvbuff_t *tvb, int offset, spicemig_pos_t tvb_seq, packet_
         }
         hand_run_to_builtin(tvb, run_start, offset, tvb_seq, pinfo, tree, data, conv, view, from_server, header_len);
         if (shown_by_spicemig) {
-            spicemig_analysis_data_message(conv->analysis, tvb, offset, (int)msg_len, pinfo, view->tree, &ctx, type,
-                                           header_len);
             dissect_own_message(tvb_new_subset_length(tvb, offset, (gint)msg_len), pinfo, view, conv, from_server,
                                 header_len, tvb_seq + (guint32)offset);
         } else {
