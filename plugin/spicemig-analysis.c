@@ -168,6 +168,14 @@ static expert_field ei_body_never_sent = EI_INIT;
 
 /* session id -> session_t, file scope */
 static wmem_map_t *sessions;
+/* A server's channel whose plain link it refused with NEED_SECURED: the
+ * client links it again on the server's TLS port. */
+typedef struct {
+    address addr;
+    guint8  channel_type;
+} secured_retry_key_t;
+/* secured_retry_key_t -> the refused plain endpoint_t, until the retry links, file scope */
+static wmem_map_t *secured_retries;
 /* endpoint_t a MIGRATE_SWITCH_HOST names -> its migration, until the client relinks there */
 static wmem_map_t *switch_host_targets;
 /* every migration, in capture order, for the statistics */
@@ -292,6 +300,37 @@ new_conn(const address *server_addr, guint32 server_port, guint8 channel_type, g
     return conn;
 }
 
+static guint
+secured_retry_hash(gconstpointer key)
+{
+    const secured_retry_key_t *retry = (const secured_retry_key_t *)key;
+
+    return add_address_to_hash(retry->channel_type, &retry->addr);
+}
+
+static gboolean
+secured_retry_equal(gconstpointer a, gconstpointer b)
+{
+    const secured_retry_key_t *ra = (const secured_retry_key_t *)a, *rb = (const secured_retry_key_t *)b;
+
+    return ra->channel_type == rb->channel_type && addresses_equal(&ra->addr, &rb->addr);
+}
+
+/* A link on a server's TLS port that retries one refused with NEED_SECURED
+ * on its plain port: the same server, known by its plain endpoint, so that
+ * a server's plain and TLS channels make one source or one destination. */
+static void
+take_plain_endpoint(spicemig_analysis_conn_t *conn)
+{
+    secured_retry_key_t key = { conn->server.addr, conn->channel_type };
+    endpoint_t *plain;
+
+    if (wmem_map_size(secured_retries) == 0
+        || !(plain = (endpoint_t *)wmem_map_remove(secured_retries, &key)) || plain->port == conn->server.port)
+        return;
+    conn->server.port = plain->port;
+}
+
 void
 spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, guint32 connection_id,
                        guint8 channel_type, guint8 channel_id, const address *server_addr, guint32 server_port)
@@ -302,6 +341,7 @@ spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, 
     if (*analysis)
         return;
     conn = *analysis = new_conn(server_addr, server_port, channel_type, channel_id);
+    take_plain_endpoint(conn);
     /* The first main link of a session has connection id 0; its session id
      * comes with MAIN_INIT. So has the client's link to the host a
      * MIGRATE_SWITCH_HOST named: it joins that migration as its destination. */
@@ -1285,7 +1325,15 @@ void
 spicemig_analysis_link_error(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                              guint32 error)
 {
-    /* NEED_SECURED sends the client to the TLS port: not a refusal. */
+    secured_retry_key_t *key;
+
+    if (conn && error == SPICE_LINK_ERR_NEED_SECURED && !PINFO_FD_VISITED(pinfo)) {
+        /* Not a refusal: the client links the channel again on the TLS port. */
+        key = wmem_new(wmem_file_scope(), secured_retry_key_t);
+        key->addr = conn->server.addr;
+        key->channel_type = conn->channel_type;
+        wmem_map_insert(secured_retries, key, &conn->server);
+    }
     if (!conn || !conn->dst_of || error == SPICE_LINK_ERR_OK || error == SPICE_LINK_ERR_NEED_SECURED)
         return;
     if (!PINFO_FD_VISITED(pinfo))
@@ -1548,6 +1596,8 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
     expert_register_field_array(expert, ei, array_length(ei));
 
     sessions = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
+    secured_retries = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), secured_retry_hash,
+                                             secured_retry_equal);
     close_frames = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
     switch_host_targets = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), endpoint_hash,
                                                  endpoint_key_equal);

@@ -136,6 +136,24 @@ class AnalysisOverTls(unittest.TestCase):
             [["seamless"], ["127.0.0.1:5911"], ["127.0.0.1:5913"]])
 
 
+class MixedPortsOneMigration(unittest.TestCase):
+    """A server's plain and TLS channels are one server: the client's links
+    retried on the TLS port after NEED_SECURED belong to the same source or
+    destination, so the mixed captures hold one migration, every body
+    forwarded."""
+
+    def test_one_migration_all_bodies_forwarded(self):
+        for name, keys, source, destination in ((MIXED, MIXED_KEYS, "127.0.0.1:5910", "127.0.0.1:5912"),
+                                                (VNC_PORTS, VNC_PORTS_KEYS, "127.0.0.1:5900", "127.0.0.1:5902")):
+            with self.subTest(capture=name):
+                rows = fields(name, "spicemig.migration.id", "spicemig.migration.id", "spicemig.migration.outcome",
+                              "spicemig.migration.source", "spicemig.migration.destination", key_log=keys)
+                self.assertEqual({tuple(cell[0] for cell in row) for row in rows},
+                                 {("1", "completed", source, destination)})
+                self.assertEqual(count(name, "spicemig.forwarded_from", key_log=keys), 3)
+                self.assertEqual(count(name, FORWARD_PROBLEMS, key_log=keys), 0)
+
+
 class NeedSecured(unittest.TestCase):
     NOTE = ("The server accepts the %s channel only over TLS (SPICE_LINK_ERR_NEED_SECURED): "
             "the client reconnects on the TLS port")
