@@ -14,7 +14,7 @@ import sys
 import tempfile
 import unittest
 
-from spicemig_tshark import capture, fields, tshark
+from spicemig_tshark import capture, fields, key_log_options, tshark
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
@@ -176,12 +176,14 @@ def on_hosts(text):
     return text
 
 
-def problems(capture_name, two_pass):
+def problems(capture_name, two_pass, key_log=None):
     """(frame, expert) of every warning or error that spicemig or the built-in
     SPICE dissector raises, and every Malformed, in one tshark run."""
     args = ["-r", capture(capture_name), "-T", "json", "--no-duplicate-keys", "-Y", "_ws.expert.severity >= 6291456"]
     if two_pass:
         args.append("-2")
+    if key_log:
+        args += key_log_options(key_log)
     found = []
 
     def walk(frame, node):
@@ -336,17 +338,18 @@ class BodiesKnownWhereTheyGoAstray(unittest.TestCase):
 
 class OnePassTruth(unittest.TestCase):
     """Every problem a filter finds on two passes it finds on one, at the same
-    frame, on every capture in testcaptures/ (TLS ones with their key logs
-    are in test_tls)."""
+    frame, on every capture in testcaptures/ (TLS ones with their key logs)."""
 
     def test_every_capture(self):
         root = capture("")
         names = sorted(name for name in os.listdir(root) if name.endswith(".pcapng"))
         names += sorted("synthetic/" + name for name in os.listdir(os.path.join(root, "synthetic"))
-                        if name.endswith((".pcap", ".pcapng")) and not name.startswith("tls-"))
+                        if name.endswith((".pcap", ".pcapng")))
         for name in names:
+            stem = name.rsplit(".", 1)[0]
+            key_log = stem + ".keys" if os.path.exists(os.path.join(root, stem + ".keys")) else None
             with self.subTest(capture=name):
-                self.assertEqual(problems(name, two_pass=False), problems(name, two_pass=True))
+                self.assertEqual(problems(name, False, key_log), problems(name, True, key_log))
 
 
 if __name__ == "__main__":
