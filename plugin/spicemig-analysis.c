@@ -449,11 +449,8 @@ static void
 add_body_problems(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
                   const spicemig_analysis_conn_t *conn, const spicemig_msg_ctx_t *ctx, guint16 type);
 
-/* What every message tells the analysis (an O(1) check of channel and type
- * before any work): drawing, MAIN_INIT, DISPLAY_INIT, and bodies that go
- * astray; `tree` is the frame's item. */
-static void
-follow_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, int msg_offset, int msg_len, guint32 header_len,
+void
+spicemig_analysis_follow_message(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, int msg_offset, int msg_len, guint32 header_len,
                packet_info *pinfo, proto_tree *tree, const spicemig_msg_ctx_t *ctx, guint16 type)
 {
     int body_offset = msg_offset + (int)header_len;
@@ -1491,8 +1488,8 @@ spicemig_analysis_message(spicemig_analysis_conn_t **analysis, tvbuff_t *tvb, in
                           const spicemig_msg_ctx_t *ctx, guint16 type, const address *server_addr,
                           guint32 server_port)
 {
-    follow_message(*analysis, tvb, msg_offset, msg_len, header_len, pinfo, frame_tree, ctx, type);
-    if (!body || !spicemig_is_migration_message(ctx, type))
+    spicemig_analysis_follow_message(*analysis, tvb, msg_offset, msg_len, header_len, pinfo, frame_tree, ctx, type);
+    if (!spicemig_is_migration_message(ctx, type))
         return NULL;
     return migration_message(analysis, body, pinfo, msg_tree, ctx, type, server_addr, server_port);
 }

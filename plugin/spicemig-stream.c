@@ -137,6 +137,9 @@ typedef struct {
 static wmem_map_t *spice_servers;
 
 static dissector_handle_t spicemig_handle;
+static dissector_handle_t close_watch_handle;
+static gboolean close_watch_registered;
+static void watch_closes_once_needed(void);
 static dissector_handle_t spicemig_vnc_ports_handle;
 static dissector_handle_t builtin_spice_handle;
 static dissector_handle_t vnc_handle;
@@ -872,6 +875,7 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spice
     }
     hop = spicemig_analysis_message(&conv->analysis, tvb, 0, (int)tvb_reported_length(tvb), header_len, body, pinfo,
                                     view->tree, subtree, &ctx, type, &conv->server_addr, conv->server_port);
+    watch_closes_once_needed();
     add_message_info(pinfo, view, conv, name, hop, summary);
 }
 
@@ -927,8 +931,8 @@ hand_run_to_builtin(tvbuff_t *tvb, int start, int end, spicemig_pos_t tvb_seq, p
         int len = (int)header_len + (int)tvb_get_letohl(tvb, start + type_offset + 2);
 
         if (handed) {
-            spicemig_analysis_message(&conv->analysis, tvb, start, len, header_len, NULL, pinfo, view->tree, NULL,
-                                      &ctx, type, &conv->server_addr, conv->server_port);
+            spicemig_analysis_follow_message(conv->analysis, tvb, start, len, header_len, pinfo, view->tree, &ctx,
+                                             type);
             add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, type), NULL, NULL);
         } else
             dissect_own_message(tvb_new_subset_length(tvb, start, len), pinfo, view, conv, from_server, header_len,
@@ -1304,6 +1308,18 @@ dissect_connection_close(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, vo
     return 0;
 }
 
+/* A postdissector costs every frame of every capture: it is registered
+ * once a migration is under way, from the migration message that began it
+ * (it only matters while a migration is undecided), and stays. */
+static void
+watch_closes_once_needed(void)
+{
+    if (close_watch_registered || !spicemig_analysis_watching_closes())
+        return;
+    register_postdissector(close_watch_handle);
+    close_watch_registered = TRUE;
+}
+
 /* TCP ports 5900-5901, the QEMU/libvirt defaults shared with VNC: keep SPICE
  * connections and TLS ones (libvirt's first SPICE tls-port is 5901), give
  * everything else to VNC unchanged. */
@@ -1460,7 +1476,9 @@ spicemig_handoff_stream(void)
         vnc_handle = dissector_table_get_dissector_handle(tcp_port, "VNC");
         register_init_routine(apply_vnc_port_takeover);
         register_init_routine(find_expert_and_frame_tap);
-        register_postdissector(create_dissector_handle(dissect_connection_close, proto_spicemig));
+        /* No protocol on the handle: Wireshark then adds no layer per frame
+         * for it (a list append and removal on every frame). */
+        close_watch_handle = create_dissector_handle(dissect_connection_close, -1);
         initialized = TRUE;
     }
     apply_vnc_port_takeover();

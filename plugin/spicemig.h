@@ -202,17 +202,23 @@ void spicemig_register_analysis(int proto, expert_module_t *expert);
 void spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, guint32 connection_id,
                             guint8 channel_type, guint8 channel_id, const address *server_addr,
                             guint32 server_port);
-/* Every data message, once: the `msg_len` bytes at `msg_offset` of `tvb`
- * with their `header_len` header, and `body` (NULL where the built-in SPICE dissector
- * shows the message) with `msg_tree` its subtree. Follows drawing, sessions
- * and bodies across connections with items on `frame_tree`, the frame's
- * item; for a migration message adds the migration's items to `msg_tree`
- * and returns the hop of a migrate-data body for the Info column
- * ("source→client", "client→destination"), else NULL. */
+/* Each data message goes to the analysis once, by one of these two. What
+ * every message tells it (an O(1) check of channel and type before any
+ * work: drawing, MAIN_INIT, DISPLAY_INIT, bodies that go astray), for a
+ * message the built-in SPICE dissector shows: the `msg_len` bytes at
+ * `msg_offset` of `tvb` with their `header_len` header; items go on
+ * `frame_tree`, the frame's item. */
+void spicemig_analysis_follow_message(spicemig_analysis_conn_t *analysis, tvbuff_t *tvb, int msg_offset, int msg_len,
+                                      guint32 header_len, packet_info *pinfo, proto_tree *frame_tree,
+                                      const spicemig_msg_ctx_t *ctx, guint16 type);
+/* The same for a message spicemig shows itself, `body` its body and
+ * `msg_tree` its subtree; for a migration message also adds the migration's
+ * items to `msg_tree` and returns the hop of a migrate-data body for the
+ * Info column ("source→client", "client→destination"), else NULL. */
 const char *spicemig_analysis_message(spicemig_analysis_conn_t **analysis, tvbuff_t *tvb, int msg_offset,
-                                      int msg_len, guint32 header_len, tvbuff_t *body, packet_info *pinfo, proto_tree *frame_tree,
-                                      proto_tree *msg_tree, const spicemig_msg_ctx_t *ctx, guint16 type,
-                                      const address *server_addr, guint32 server_port);
+                                      int msg_len, guint32 header_len, tvbuff_t *body, packet_info *pinfo,
+                                      proto_tree *frame_tree, proto_tree *msg_tree, const spicemig_msg_ctx_t *ctx,
+                                      guint16 type, const address *server_addr, guint32 server_port);
 /* A server's link reply error or link result (both passes): a destination
  * refusing the client's link is a setback of its migration. */
 void spicemig_analysis_link_error(spicemig_analysis_conn_t *analysis, tvbuff_t *tvb, packet_info *pinfo,
