@@ -729,7 +729,8 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
             "Id of the pixmap cache shared by the client's display channels", HFILL }},
         { &hf_display_pixmap_cache_size,
           { "Pixmap cache size", "spicemig.display.pixmap_cache.size", FT_INT64, BASE_DEC | BASE_UNIT_STRING,
-            &units_byte_bytes, 0x0, "Size of the pixmap cache", HFILL }},
+            &units_pixel_pixels, 0x0, "Size of the pixmap cache in pixels, as the client's DISPLAY_INIT asked for it "
+            "(spice-gtk sends its byte budget / 4; spice-server charges width x height per cached image)", HFILL }},
         { &hf_display_pixmap_cache_freezer,
           { "Pixmap cache freezer", "spicemig.display.pixmap_cache.freezer", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
             "Whether this channel froze the cache on the source and must reset it on the destination", HFILL }},

@@ -5,7 +5,7 @@ so every value is asserted for both copies."""
 
 import unittest
 
-from spicemig_tshark import column, count, fields
+from spicemig_tshark import capture, column, count, fields, tshark
 
 DISPLAY_FIELDS = [
     "spicemig.version", "spicemig.display.message_serial", "spicemig.display.low_bandwidth",
@@ -56,6 +56,14 @@ class RealDisplay(unittest.TestCase):
             "spicemig.display.surface.id": "0",
         }
         self.assertEqual(got, {name: [value, value] for name, value in expected.items()})
+
+    def test_pixmap_cache_size_is_in_pixels(self):
+        # spice-gtk asks for its byte budget / 4 in DISPLAY_INIT; spice-server
+        # charges width x height per image: the size counts pixels.
+        tree = tshark("-r", capture("seamless-default.pcapng"), "-2", "-Y", 'spicemig.magic == "DCMD"',
+                      "-V", "-O", "spicemig")
+        self.assertEqual(tree.count("\n            Pixmap cache size: 20971520 pixels\n"), 2)
+        self.assertNotIn("20971520 bytes", tree)
 
     def test_pixmap_cache_clients_are_four_zero_slots(self):
         self.assertEqual(column("seamless-default.pcapng", 'spicemig.magic == "DCMD"',
