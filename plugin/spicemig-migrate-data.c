@@ -121,6 +121,13 @@ static expert_field ei_main_partial_header_too_long = EI_INIT;
 
 static const unit_name_string units_pixel_pixels = { " pixel", " pixels" };
 
+/* Char device tokens: spice-server gives a device without flow control
+ * ~0 tokens (BASE_SPECIAL_VALS: any other value is a count). */
+static const value_string chardev_tokens_vals[] = {
+    { G_MAXUINT32, "unlimited" },
+    { 0, NULL }
+};
+
 static const value_string vdi_port_vals[] = {
     { VDP_CLIENT_PORT, "Client" },
     { VDP_SERVER_PORT, "Server" },
@@ -782,17 +789,21 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
           { "Char device connected", "spicemig.chardev.connected", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
             "Whether the source had the device connected", HFILL }},
         { &hf_chardev_num_client_tokens,
-          { "Char device client tokens", "spicemig.chardev.num_client_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Messages the client may still send for the device", HFILL }},
+          { "Char device client tokens", "spicemig.chardev.num_client_tokens", FT_UINT32,
+            BASE_DEC | BASE_SPECIAL_VALS, VALS(chardev_tokens_vals), 0x0,
+            "Messages the client may still send for the device; 4294967295 for unlimited (no flow control)", HFILL }},
         { &hf_chardev_num_send_tokens,
-          { "Char device send tokens", "spicemig.chardev.num_send_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Messages the server may still send to the client from the device", HFILL }},
+          { "Char device send tokens", "spicemig.chardev.num_send_tokens", FT_UINT32,
+            BASE_DEC | BASE_SPECIAL_VALS, VALS(chardev_tokens_vals), 0x0,
+            "Messages the server may still send to the client from the device; 4294967295 for unlimited "
+            "(no flow control)", HFILL }},
         { &hf_chardev_write_size,
           { "Char device write size", "spicemig.chardev.write_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Bytes queued for writing to the device", HFILL }},
         { &hf_chardev_write_num_client_tokens,
-          { "Char device write client tokens", "spicemig.chardev.write_num_client_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Client messages that are part of the queued write data", HFILL }},
+          { "Char device write client tokens", "spicemig.chardev.write_num_client_tokens", FT_UINT32,
+            BASE_DEC | BASE_SPECIAL_VALS, VALS(chardev_tokens_vals), 0x0,
+            "Client messages that are part of the queued write data; 4294967295 for unlimited", HFILL }},
         { &hf_chardev_write_data_ptr,
           { "Write data offset", "spicemig.chardev.write_data_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Offset of the queued write data from the body start (write_data_ptr)", HFILL }},

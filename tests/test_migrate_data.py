@@ -127,6 +127,16 @@ class RealOtherKinds(unittest.TestCase):
                             ("spicemig.chardev.write_data_ptr", "0")):
             self.assertEqual(got[name], [value] * 6, name)
 
+    def test_unlimited_tokens_are_named(self):
+        # spice-server gives a device without flow control ~0 tokens.
+        tree = tshark("-r", capture("seamless-extra-channels.pcapng"), "-2", "-Y",
+                      'spicemig.magic == "SVMD" || spicemig.magic == "MNMD"', "-V", "-O", "spicemig")
+        self.assertEqual(tree.count("\n            Char device client tokens: unlimited (4294967295)\n"), 6)
+        self.assertEqual(tree.count("\n            Char device send tokens: unlimited (4294967295)\n"), 6)
+        # The main channel's agent device, disconnected: plain counts.
+        self.assertEqual(tree.count("\n            Char device client tokens: 0\n"), 2)
+        self.assertEqual(tree.count("\n            Char device write client tokens: 0\n"), 8)
+
     def test_magic_filter(self):
         self.assertEqual(column("seamless-extra-channels.pcapng", "spicemig.magic", "spicemig.magic").count("SVMD"), 6)
         self.assertEqual(count("seamless-default.pcapng", 'spicemig.magic == "DCMD"'), 2)
