@@ -1,0 +1,95 @@
+"""What the tree says, line by line, where a number alone would mislead
+(issue #16): offsets say where they count from, the surfaces list has one
+line per surface, spicemig's reasoning is generated text and not a field."""
+
+import unittest
+
+from spicemig_tshark import capture, tshark
+
+SYN = "synthetic/"
+
+
+def tree(capture_name, display_filter, *options):
+    """tshark -V of the matching frames, spicemig's items only."""
+    return tshark("-r", capture(capture_name), "-2", *options, "-Y", display_filter, "-V", "-O", "spicemig")
+
+
+def block(text, first, end):
+    """The lines of `text` from the one that is `first` (stripped) up to the
+    next one that starts with `end` (stripped), both as written."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == first)
+    stop = next(i for i in range(start + 1, len(lines)) if lines[i].strip().startswith(end))
+    return lines[start:stop]
+
+
+class Offsets(unittest.TestCase):
+    def test_every_offset_counts_from_the_body_start(self):
+        text = tree("seamless-default.pcapng", "spicemig.msg.type == 116 || spicemig.magic")
+        self.assertEqual(text.count("\n        Surfaces list offset: 80 bytes from the body start\n"), 2)
+        self.assertEqual(text.count("\n            Write data offset: 0 bytes from the body start\n"), 2)
+        self.assertEqual(text.count("\n            Partial header offset: 0 bytes from the body start\n"), 2)
+        self.assertEqual(text.count("\n        Destination host offset: 24 bytes from the body start\n"), 1)
+        self.assertEqual(text.count("\n        Destination certificate subject offset: 0 bytes from the body start\n"),
+                         1)
+
+    def test_descriptions_name_the_magic(self):
+        fields = {cells[2]: cells[7] for cells in (line.split("\t") for line in tshark("-G", "fields").splitlines())
+                  if cells[0] == "F" and cells[4] == "spicemig"}
+        for name in ("spicemig.display.surfaces_ptr", "spicemig.chardev.write_data_ptr",
+                     "spicemig.smartcard.read_data_ptr", "spicemig.main.agent2client.msg_header_ptr"):
+            self.assertIn("counted from the body start (its magic", fields[name], name)
+
+
+class SurfacesList(unittest.TestCase):
+    LAYOUT_LINES = [
+        "                [The destination server's JPEG setting decides: lossy when it may send JPEG "
+        "(jpeg-wan-compression)]",
+        "                [The spicemig.surfaces_layout preference forces one layout]",
+    ]
+
+    def test_lossless_one_line_per_surface(self):
+        text = tree(SYN + "surfaces-lossless.pcap", "spicemig.msg.type == 2")
+        self.assertEqual(block(text, "Surfaces at client", "[Migration:"), [
+            "        Surfaces at client",
+            "            Number of surfaces: 3",
+            "            [Lossy surfaces list: No (inferred: 3 surfaces x 4 bytes runs exactly to the end of the body)]",
+            "                [Lossless layout {id}: 3 x 4 bytes, ends exactly at the end of the body]",
+            "                [Lossy layout {id, lossy_rect}: 3 x 20 bytes, runs past the end of the body]",
+        ] + self.LAYOUT_LINES + [
+            "            Surface id: 0",
+            "            Surface id: 1",
+            "            Surface id: 5",
+        ])
+
+    def test_real_lossless_surface(self):
+        text = tree("seamless-default.pcapng", 'spicemig.magic == "DCMD"')
+        self.assertEqual(text.count("\n            Surface id: 0\n"), 2)
+        self.assertNotIn("Surface 0", text)
+
+    def test_lossy_one_subtree_per_surface(self):
+        text = tree(SYN + "surfaces-lossy.pcap", "spicemig.msg.type == 2")
+        self.assertEqual(block(text, "Surfaces at client", "[Migration:"), [
+            "        Surfaces at client",
+            "            Number of surfaces: 2",
+            "            [Lossy surfaces list: Yes (inferred: 2 surfaces x 20 bytes runs exactly to the end of the body)]",
+            "                [Lossless layout {id}: 2 x 4 bytes, ends before the end of the body]",
+            "                [Lossy layout {id, lossy_rect}: 2 x 20 bytes, ends exactly at the end of the body]",
+        ] + self.LAYOUT_LINES + [
+            "            Surface 0, lossy rect (0, 0)-(1024, 768)",
+            "                Surface id: 0",
+            "                Lossy rect left: 0",
+            "                Lossy rect top: 0",
+            "                Lossy rect right: 1024",
+            "                Lossy rect bottom: 768",
+            "            Surface 7, lossy rect (10, 20)-(30, 40)",
+            "                Surface id: 7",
+            "                Lossy rect left: 10",
+            "                Lossy rect top: 20",
+            "                Lossy rect right: 30",
+            "                Lossy rect bottom: 40",
+        ])
+
+
+if __name__ == "__main__":
+    unittest.main()
