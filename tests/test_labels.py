@@ -4,7 +4,7 @@ line per surface, spicemig's reasoning is generated text and not a field."""
 
 import unittest
 
-from spicemig_tshark import capture, tshark
+from spicemig_tshark import capture, column, fields, tshark
 
 SYN = "synthetic/"
 
@@ -89,6 +89,38 @@ class SurfacesList(unittest.TestCase):
             "                Lossy rect right: 30",
             "                Lossy rect bottom: 40",
         ])
+
+
+class PortInit(unittest.TestCase):
+    """WebDAV inherits the port channel's PORT_INIT (201): the guest port's
+    name and whether it is open, on source and destination."""
+    CAP = "seamless-extra-channels.pcapng"
+
+    def test_named_and_decoded_on_port_and_webdav(self):
+        rows = fields(self.CAP, "spicemig.port_init.name", "spicemig.channel.type", "spicemig.msg.type",
+                      "spicemig.port_init.name_size", "spicemig.port_init.name_ptr", "spicemig.port_init.name",
+                      "spicemig.port_init.opened", "_ws.col.Info")
+        port = [["10"], ["201"], ["17"], ["9"], ["org.spice.test.0"], ["0"],
+                ["Port PORT_INIT org.spice.test.0 (closed)"]]
+        webdav = [["11"], ["201"], ["25"], ["9"], ["org.spice-space.webdav.0"], ["0"],
+                  ["WebDAV PORT_INIT org.spice-space.webdav.0 (closed)"]]
+        # Source, then destination.
+        self.assertEqual(rows, [webdav, port, port, webdav])
+
+    def test_tree(self):
+        text = tree(self.CAP, "spicemig.channel.type == 11 && spicemig.msg.type == 201")
+        self.assertEqual(text.count("\n    WebDAV PORT_INIT\n"), 2)
+        self.assertEqual(text.count("\n            Message type: PORT_INIT (201)\n"), 2)
+        self.assertEqual(text.count("\n        Port name size: 25 bytes\n"
+                                    "        Port name offset: 9 bytes from the body start\n"
+                                    "        Port opened: No\n"
+                                    "        Port name: org.spice-space.webdav.0\n"), 2)
+        self.assertNotIn("Unknown message", text)
+
+    def test_no_unknown_message_left(self):
+        info = column(self.CAP, "spicemig.channel.type >= 10", "_ws.col.Info")
+        self.assertEqual(len(info), 48)
+        self.assertEqual([line for line in info if "Unknown" in line], [])
 
 
 if __name__ == "__main__":
