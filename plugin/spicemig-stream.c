@@ -42,6 +42,7 @@
 #define SPICE_MAGIC_BE       0x52454451 /* "REDQ" read big-endian */
 #define SPICEMIG_VNC_PORTS   "5900-5901"
 #define MULTIPLICATION_SIGN  "\xc3\x97"  /* U+00D7, as in "DRAW_COPY ×36" */
+#define RIGHTWARDS_ARROW     "\xe2\x86\x92" /* U+2192, as in the hop "source→client" */
 #define BUILTIN_TABLE_KEY    0           /* the one entry of spicemig.builtin */
 
 /* What comes at a position of one direction's byte stream. */
@@ -153,6 +154,8 @@ static int hf_channel_type = -1;
 static int hf_channel_id = -1;
 static int hf_msg_serial = -1;
 static int hf_msg_type = -1;
+static int hf_msg_name = -1;
+static int hf_hop_ascii = -1;
 static int hf_msg_size = -1;
 static int hf_msg_sub_list = -1;
 static int hf_msg_body = -1;
@@ -771,6 +774,7 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
                                             spicemig_channel_name(conv->channel_type), name);
     if (!handed && conv->builtin_lost && pinfo->num == conv->builtin_lost_frame)
         expert_add_info(pinfo, item, &ei_builtin_lost);
+    proto_item_set_generated(proto_tree_add_string(subtree, hf_msg_name, tvb, 0, 0, name));
     gen = proto_tree_add_uint(subtree, hf_link_kind, tvb, 0, 0, phase);
     proto_item_set_generated(gen);
 
@@ -826,6 +830,21 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
         record_link_message(conv, from_server, seq, len);
 }
 
+/* spicemig.hop.ascii: the hop of a migrate-data body ("source→client") as
+ * "source->client", for filters typed on a keyboard without "→". Hidden, a
+ * filter alias like tcp.port: the hop is shown already. */
+static void
+add_hop_ascii(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const char *hop)
+{
+    const char *arrow;
+
+    if (!hop || !proto_field_is_referenced(tree, hf_hop_ascii) || !(arrow = strstr(hop, RIGHTWARDS_ARROW)))
+        return;
+    proto_item_set_hidden(proto_tree_add_string(tree, hf_hop_ascii, body, 0, 0,
+                                                wmem_strdup_printf(pinfo->pool, "%.*s->%s", (int)(arrow - hop), hop,
+                                                                   arrow + strlen(RIGHTWARDS_ARROW))));
+}
+
 /* A data-phase message spicemig shows itself: the migration messages, the
  * messages the built-in gets wrong, and any message the built-in cannot be
  * given. */
@@ -845,6 +864,7 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spice
 
     subtree = proto_tree_add_subtree_format(view->tree, tvb, 0, -1, ett_message, &item, "%s %s",
                                             spicemig_channel_name(conv->channel_type), name);
+    proto_item_set_generated(proto_tree_add_string(subtree, hf_msg_name, tvb, 0, 0, name));
     if (conv->mid_connection && from_server == conv->claim_from_server && seq == conv->claim_seq)
         expert_add_info(pinfo, item, &ei_mid_connection);
     header_tree = proto_tree_add_subtree(subtree, tvb, 0, header_len, ett_header, NULL,
@@ -870,6 +890,7 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spice
     }
     hop = spicemig_analysis_migration_message(&conv->analysis, body, pinfo, subtree, &ctx, type,
                                               &conv->server_addr, conv->server_port);
+    add_hop_ascii(subtree, body, pinfo, hop);
     add_message_info(pinfo, view, conv, name, hop, summary);
 }
 
@@ -925,9 +946,16 @@ hand_run_to_builtin(tvbuff_t *tvb, int start, int end, spicemig_pos_t tvb_seq, p
         int len = (int)header_len + (int)tvb_get_letohl(tvb, start + type_offset + 2);
 
         spicemig_analysis_data_message(conv->analysis, tvb, start, len, pinfo, view->tree, &ctx, type, header_len);
-        if (handed)
-            add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, type), NULL, NULL);
-        else
+        if (handed) {
+            const char *name = spicemig_message_name(&ctx, type);
+
+            /* Hidden, a filter alias like tcp.port: the built-in's tree
+             * under it shows the message already. Only on a tree someone
+             * reads (shown, or filtering on it): drawing runs are long. */
+            if (proto_field_is_referenced(view->tree, hf_msg_name))
+                proto_item_set_hidden(proto_tree_add_string(view->tree, hf_msg_name, tvb, start, len, name));
+            add_message_info(pinfo, view, conv, name, NULL, NULL);
+        } else
             dissect_own_message(tvb_new_subset_length(tvb, start, len), pinfo, view, conv, from_server, header_len,
                                 tvb_seq + (guint32)start);
         start += len;
@@ -1293,6 +1321,13 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
             NULL, 0x0, "Serial number in the full data header (no mini header carries one)", HFILL } },
         { &hf_msg_type, { "Message type", "spicemig.msg.type", FT_UINT16, BASE_DEC,
             NULL, 0x0, "Type of a message spicemig decodes itself; names depend on channel and direction", HFILL } },
+        { &hf_msg_name, { "Message name", "spicemig.msg.name", FT_STRING, BASE_NONE,
+            NULL, 0x0, "Name of every message spicemig frames, as the Info column names it: the same in both "
+            "directions (MIGRATE_DATA is type 2 from the server, 5 from the client); hidden where the built-in SPICE "
+            "dissector decodes the message", HFILL } },
+        { &hf_hop_ascii, { "Hop (ASCII)", "spicemig.hop.ascii", FT_STRING, BASE_NONE,
+            NULL, 0x0, "spicemig.hop spelled with \"->\" for its arrow, for typing filters: \"source->client\", "
+            "\"client->destination\" (hidden)", HFILL } },
         { &hf_msg_size, { "Message size", "spicemig.msg.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Body size, without the header", HFILL } },
         { &hf_msg_sub_list, { "Sub-message list offset", "spicemig.msg.sub_list", FT_UINT32, BASE_DEC,
