@@ -409,17 +409,17 @@ spicemig_register_control(int proto, expert_module_t *expert)
         { &hf_dst_info_host_ptr,
           { "Destination host offset", "spicemig.dst_info.host_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &spicemig_units_body_offset, 0x0,
-            "Offset of the host string, counted from the body start (its destination port, the first byte after "
-            "the message header) (host_data)", HFILL }},
+            "Offset of the host string (host_data), counted from the body start: its destination port, the first "
+            "byte after the message header", HFILL }},
         { &hf_dst_info_cert_subject_size,
           { "Destination certificate subject size", "spicemig.dst_info.cert_subject_size", FT_UINT32,
             BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes, 0x0,
             "Size of the certificate subject string, its NUL included", HFILL }},
         { &hf_dst_info_cert_subject_ptr,
-          { "Destination certificate subject offset", "spicemig.dst_info.cert_subject_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
-            &spicemig_units_body_offset, 0x0,
-            "Offset of the certificate subject string, counted from the body start (its destination port) "
-            "(cert_subject_data); 0 when there is none", HFILL }},
+          { "Destination certificate subject offset", "spicemig.dst_info.cert_subject_ptr", FT_UINT32,
+            BASE_DEC | BASE_UNIT_STRING, &spicemig_units_body_offset, 0x0,
+            "Offset of the certificate subject string (cert_subject_data), counted from the body start: its "
+            "destination port; 0 when there is none", HFILL }},
         { &hf_dst_info_host,
           { "Destination host", "spicemig.dst_info.host", FT_STRINGZ, BASE_NONE, NULL, 0x0,
             "Destination server host", HFILL }},

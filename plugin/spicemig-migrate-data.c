@@ -774,8 +774,8 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
         { &hf_display_surfaces_ptr,
           { "Surfaces list offset", "spicemig.display.surfaces_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &spicemig_units_body_offset, 0x0,
-            "Offset of the list of surfaces the client has, counted from the body start (its magic, the first byte "
-            "after the message header) (surfaces_at_client_ptr)", HFILL }},
+            "Offset of the list of surfaces the client has (surfaces_at_client_ptr), counted from the body start: "
+            "its magic, the first byte after the message header", HFILL }},
         { &hf_display_surfaces_count,
           { "Number of surfaces", "spicemig.display.surfaces.count", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Number of surfaces the client has", HFILL }},
@@ -824,7 +824,7 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
         { &hf_chardev_write_data_ptr,
           { "Write data offset", "spicemig.chardev.write_data_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &spicemig_units_body_offset, 0x0,
-            "Offset of the queued write data, counted from the body start (its magic) (write_data_ptr); 0 when "
+            "Offset of the queued write data (write_data_ptr), counted from the body start: its magic; 0 when "
             "there is none", HFILL }},
         { &hf_chardev_write_data,
           { "Char device write data", "spicemig.chardev.write_data", FT_BYTES, BASE_NONE, NULL, 0x0,
@@ -843,7 +843,7 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
         { &hf_smartcard_read_data_ptr,
           { "Read data offset", "spicemig.smartcard.read_data_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &spicemig_units_body_offset, 0x0,
-            "Offset of the partial read data, counted from the body start (its magic) (read_data_ptr); 0 when "
+            "Offset of the partial read data (read_data_ptr), counted from the body start: its magic; 0 when "
             "there is none", HFILL }},
         { &hf_smartcard_read_data,
           { "Smartcard read data", "spicemig.smartcard.read_data", FT_BYTES, BASE_NONE, NULL, 0x0,
@@ -869,9 +869,9 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
             BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes, 0x0,
             "Bytes of the VDAgentMessage header the source had read", HFILL }},
         { &hf_main_a2c_msg_header_ptr,
-          { "Partial header offset", "spicemig.main.agent2client.msg_header_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
-            &spicemig_units_body_offset, 0x0,
-            "Offset of the partial VDAgentMessage header, counted from the body start (its magic) (msg_header_ptr); "
+          { "Partial header offset", "spicemig.main.agent2client.msg_header_ptr", FT_UINT32,
+            BASE_DEC | BASE_UNIT_STRING, &spicemig_units_body_offset, 0x0,
+            "Offset of the partial VDAgentMessage header (msg_header_ptr), counted from the body start: its magic; "
             "0 when there is none", HFILL }},
         { &hf_main_a2c_msg_remaining,
           { "Agent message remaining", "spicemig.main.agent2client.msg_remaining", FT_UINT32,

@@ -272,9 +272,8 @@ lookup_message_name(const spicemig_msg_ctx_t *ctx, guint16 type)
 
     if (type <= SPICE_MSG_BASE_LAST) {
         vals = ctx->from_server ? &common_server_ext : &common_client_ext;
-    } else if (ctx->channel_type == SPICE_CHANNEL_PORT || ctx->channel_type == SPICE_CHANNEL_WEBDAV) {
-        /* The port channel adds its own messages to the spicevmc ones, and
-         * WebDAV is a port channel. */
+    } else if (spicemig_messages_of(ctx->channel_type) == SPICE_CHANNEL_PORT) {
+        /* The port channel adds its own messages to the spicevmc ones. */
         name = try_val_to_str_ext(type, ctx->from_server ? &port_server_ext : &port_client_ext);
         vals = ctx->from_server ? &spicevmc_server_ext : &spicevmc_client_ext;
     } else {

@@ -168,8 +168,7 @@ static const replacement_t replacements[] = {
 static const replacement_t *
 find_replacement(const spicemig_msg_ctx_t *ctx, guint16 type)
 {
-    /* WebDAV is a port channel (spice.proto: WebDAVChannel : PortChannel). */
-    guint8 channel_type = ctx->channel_type == SPICE_CHANNEL_WEBDAV ? SPICE_CHANNEL_PORT : ctx->channel_type;
+    guint8 channel_type = spicemig_messages_of(ctx->channel_type);
     guint i;
 
     for (i = 0; i < G_N_ELEMENTS(replacements); i++) {
@@ -243,7 +242,7 @@ spicemig_register_replacements(int proto)
         { &hf_port_init_name_ptr,
           { "Port name offset", "spicemig.port_init.name_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &spicemig_units_body_offset, 0x0,
-            "PORT_INIT: offset of the port name, counted from the body start (its name size)", HFILL }},
+            "PORT_INIT: offset of the port name, counted from the body start: its name size", HFILL }},
         { &hf_port_init_opened,
           { "Port opened", "spicemig.port_init.opened", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
             "PORT_INIT: whether the guest has the port open", HFILL }},

@@ -40,6 +40,13 @@ typedef struct {
 extern const value_string spicemig_channel_type_vals[];
 /* "MIGRATE_DATA", "DRAW_COPY", ...; never NULL. */
 const char *spicemig_message_name(const spicemig_msg_ctx_t *ctx, guint16 type);
+/* The channel type whose messages a channel has: its own, but WebDAV's are
+ * the port channel's (spice.proto: WebDAVChannel : PortChannel). */
+static inline guint8
+spicemig_messages_of(guint8 channel_type)
+{
+    return channel_type == SPICE_CHANNEL_WEBDAV ? SPICE_CHANNEL_PORT : channel_type;
+}
 /* Whether the channel (or every channel, for common types) has this message in this direction. */
 gboolean spicemig_message_known(const spicemig_msg_ctx_t *ctx, guint16 type);
 /* "Display", "Main", ...; "SPICE" while the channel is unknown. */

@@ -38,7 +38,7 @@ class Offsets(unittest.TestCase):
                   if cells[0] == "F" and cells[4] == "spicemig"}
         for name in ("spicemig.display.surfaces_ptr", "spicemig.chardev.write_data_ptr",
                      "spicemig.smartcard.read_data_ptr", "spicemig.main.agent2client.msg_header_ptr"):
-            self.assertIn("counted from the body start (its magic", fields[name], name)
+            self.assertIn("counted from the body start: its magic", fields[name], name)
 
 
 class SurfacesList(unittest.TestCase):
