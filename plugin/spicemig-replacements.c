@@ -164,13 +164,19 @@ static const replacement_t replacements[] = {
     { SPICE_MSGC_PORT_EVENT,               FALSE, SPICE_CHANNEL_PORT,    PORT_EVENT_LEN, dissect_port_event },
 };
 
-/* Asked for every data message: the type is compared first. */
+/* The types of the table span (set at registration): asked for every data
+ * message, most of which (drawing, PING, ACK) lie outside it. */
+static guint16 replacement_type_min = G_MAXUINT16, replacement_type_max = 0;
+
 static const replacement_t *
 find_replacement(const spicemig_msg_ctx_t *ctx, guint16 type)
 {
-    guint8 channel_type = spicemig_messages_of(ctx->channel_type);
+    guint8 channel_type;
     guint i;
 
+    if (type < replacement_type_min || type > replacement_type_max)
+        return NULL;
+    channel_type = spicemig_messages_of(ctx->channel_type);
     for (i = 0; i < G_N_ELEMENTS(replacements); i++) {
         const replacement_t *msg = &replacements[i];
 
@@ -255,7 +261,12 @@ spicemig_register_replacements(int proto)
             "PORT_EVENT: the guest opened or closed the port, or a break", HFILL }},
     };
     static gint *ett[] = { &ett_mouse_modes };
+    guint i;
 
+    for (i = 0; i < G_N_ELEMENTS(replacements); i++) {
+        replacement_type_min = MIN(replacement_type_min, replacements[i].type);
+        replacement_type_max = MAX(replacement_type_max, replacements[i].type);
+    }
     proto_register_field_array(proto, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
 }

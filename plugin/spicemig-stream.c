@@ -124,6 +124,7 @@ typedef struct {
     guint           last_count;
     guint           messages;
     const char     *problem;     /* first error of the message being decoded */
+    const char     *named;       /* the name of the run of handed messages that has its spicemig.msg.name */
 } frame_view_t;
 
 /* A server endpoint known to speak SPICE (see know_server()). */
@@ -865,6 +866,7 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spice
     subtree = proto_tree_add_subtree_format(view->tree, tvb, 0, -1, ett_message, &item, "%s %s",
                                             spicemig_channel_name(conv->channel_type), name);
     proto_item_set_generated(proto_tree_add_string(subtree, hf_msg_name, tvb, 0, 0, name));
+    view->named = NULL;
     if (conv->mid_connection && from_server == conv->claim_from_server && seq == conv->claim_seq)
         expert_add_info(pinfo, item, &ei_mid_connection);
     header_tree = proto_tree_add_subtree(subtree, tvb, 0, header_len, ett_header, NULL,
@@ -950,10 +952,14 @@ hand_run_to_builtin(tvbuff_t *tvb, int start, int end, spicemig_pos_t tvb_seq, p
             const char *name = spicemig_message_name(&ctx, type);
 
             /* Hidden, a filter alias like tcp.port: the built-in's tree
-             * under it shows the message already. Only on a tree someone
-             * reads (shown, or filtering on it): drawing runs are long. */
-            if (proto_field_is_referenced(view->tree, hf_msg_name))
+             * under it shows the message already. One per run of the same
+             * message, as the Info column has one entry for "DRAW_COPY ×36":
+             * an item per message would cost a shown drawing session (-V)
+             * more than the 5% spicemig may add. */
+            if (name != view->named && proto_field_is_referenced(view->tree, hf_msg_name)) {
                 proto_item_set_hidden(proto_tree_add_string(view->tree, hf_msg_name, tvb, start, len, name));
+                view->named = name;
+            }
             add_message_info(pinfo, view, conv, name, NULL, NULL);
         } else
             dissect_own_message(tvb_new_subset_length(tvb, start, len), pinfo, view, conv, from_server, header_len,
@@ -1323,8 +1329,8 @@ spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs)
             NULL, 0x0, "Type of a message spicemig decodes itself; names depend on channel and direction", HFILL } },
         { &hf_msg_name, { "Message name", "spicemig.msg.name", FT_STRING, BASE_NONE,
             NULL, 0x0, "Name of every message spicemig frames, as the Info column names it: the same in both "
-            "directions (MIGRATE_DATA is type 2 from the server, 5 from the client); hidden where the built-in SPICE "
-            "dissector decodes the message", HFILL } },
+            "directions (MIGRATE_DATA is type 2 from the server, 5 from the client). Where the built-in SPICE "
+            "dissector decodes the messages: hidden, once per run of the same message (DRAW_COPY x36)", HFILL } },
         { &hf_hop_ascii, { "Hop (ASCII)", "spicemig.hop.ascii", FT_STRING, BASE_NONE,
             NULL, 0x0, "spicemig.hop spelled with \"->\" for its arrow, for typing filters: \"source->client\", "
             "\"client->destination\" (hidden)", HFILL } },
