@@ -142,13 +142,14 @@ class MessageName(unittest.TestCase):
         self.assertEqual(text.count("\n        [Message name: MIGRATE_DATA]\n"), 6)
 
     def test_messages_the_builtin_decodes(self):
-        # Frame 316: 36 DRAW_COPY, decoded by the built-in; one name for the
-        # run, as the Info column has one entry "Display DRAW_COPY ×36".
-        self.assertEqual(fields(self.CAP, "frame.number == 316", "spicemig.msg.name", "spice.message_type",
-                                "_ws.col.Info"),
+        # Frame 316: 36 DRAW_COPY, decoded by the built-in; their name once
+        # (once per name and frame), as in the Info column.
+        self.assertEqual(fields(self.CAP, "frame.number == 316 && spicemig.msg.name", "spicemig.msg.name",
+                                "spice.message_type", "_ws.col.Info"),
                          [[["DRAW_COPY"], ["304"] * 36, ["Display DRAW_COPY \u00d736"]]])
         # Frame 34: the end of a reassembled PING, then PING and CHANNELS_LIST.
-        self.assertEqual(fields(self.CAP, "frame.number == 34", "spicemig.msg.name", "_ws.col.Info"),
+        self.assertEqual(fields(self.CAP, "frame.number == 34 && spicemig.msg.name", "spicemig.msg.name",
+                                "_ws.col.Info"),
                          [[["PING", "CHANNELS_LIST"], ["Main PING, Main CHANNELS_LIST"]]])
         self.assertEqual(count(self.CAP, 'spicemig.msg.name == "PING" || spicemig.msg.name == "PONG"'), 34)
         self.assertEqual(count(self.CAP, "spice.ping_id"), 34)
