@@ -13,6 +13,10 @@
 
 #include <epan/proto_data.h>
 
+/* Not from the message header nor from the frame: a reader who counts
+ * from either lands 6 or 18 bytes off. */
+const unit_name_string spicemig_units_body_offset = { " byte from the body start", " bytes from the body start" };
+
 static expert_field ei_pointer_out_of_bounds = EI_INIT;
 static expert_field ei_pointer_into_fixed_part = EI_INIT;
 static expert_field ei_truncated = EI_INIT;

@@ -55,8 +55,17 @@
 #define DST_DO_SEAMLESS_VERSION_OFFSET 0
 #define DST_DO_SEAMLESS_LEN            4
 
-/* A TLS port of 0xffff (-1 in QEMU) or 0 means there is none. */
-#define NO_TLS_PORT(sport) ((sport) == 0 || (sport) == 0xffff)
+/* A port (plain or TLS) of 0xffff (-1 in QEMU) or 0 means there is none:
+ * a destination with only a tls-port sends plain port 0. */
+#define NO_PORT(port) ((port) == 0 || (port) == 0xffff)
+
+/* The port values that stand for "no port" (BASE_SPECIAL_VALS: any other
+ * value is a port number). */
+static const value_string no_port_vals[] = {
+    { 0,      "none" },
+    { 0xffff, "none" },
+    { 0, NULL }
+};
 
 static int hf_migrate_flags = -1;
 static int hf_migrate_flags_need_flush = -1;
@@ -240,8 +249,10 @@ dissect_dst_info(spicemig_body_t *body, proto_tree *tree, const char *name, gboo
     add_dst_string(body, tree, hf_dst_info_cert_subject, cert_ptr_item, "Destination certificate subject offset", cert_ptr, cert_size);
 
     summary = wmem_strbuf_new(body->pinfo->pool, "");
-    wmem_strbuf_append_printf(summary, "to %s:%u", host ? host : "?", port);
-    if (!NO_TLS_PORT(sport))
+    wmem_strbuf_append_printf(summary, "to %s", host ? host : "?");
+    if (!NO_PORT(port))
+        wmem_strbuf_append_printf(summary, ":%u", port);
+    if (!NO_PORT(sport))
         wmem_strbuf_append_printf(summary, ", TLS port %u", sport);
     if (with_version)
         wmem_strbuf_append_printf(summary, " (src version %u)", version);
@@ -387,24 +398,28 @@ spicemig_register_control(int proto, expert_module_t *expert)
           { "Disconnecting reason", "spicemig.disconnecting.reason", FT_UINT32, BASE_DEC, VALS(spicemig_link_err_vals), 0x0,
             "Why the sender disconnects", HFILL }},
         { &hf_dst_info_port,
-          { "Destination port", "spicemig.dst_info.port", FT_UINT16, BASE_DEC, NULL, 0x0,
-            "Plain port of the destination server", HFILL }},
+          { "Destination port", "spicemig.dst_info.port", FT_UINT16, BASE_DEC | BASE_SPECIAL_VALS,
+            VALS(no_port_vals), 0x0, "Plain port of the destination server; 0 or 65535 for none (TLS only)", HFILL }},
         { &hf_dst_info_sport,
-          { "Destination TLS port", "spicemig.dst_info.sport", FT_UINT16, BASE_DEC, NULL, 0x0,
-            "TLS port of the destination server; 65535 or 0 for none", HFILL }},
+          { "Destination TLS port", "spicemig.dst_info.sport", FT_UINT16, BASE_DEC | BASE_SPECIAL_VALS,
+            VALS(no_port_vals), 0x0, "TLS port of the destination server; 65535 or 0 for none", HFILL }},
         { &hf_dst_info_host_size,
           { "Destination host size", "spicemig.dst_info.host_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Size of the host string, its NUL included", HFILL }},
         { &hf_dst_info_host_ptr,
-          { "Destination host offset", "spicemig.dst_info.host_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Offset of the host string from the body start (host_data)", HFILL }},
+          { "Destination host offset", "spicemig.dst_info.host_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+            &spicemig_units_body_offset, 0x0,
+            "Offset of the host string (host_data), counted from the body start: its destination port, the first "
+            "byte after the message header", HFILL }},
         { &hf_dst_info_cert_subject_size,
           { "Destination certificate subject size", "spicemig.dst_info.cert_subject_size", FT_UINT32,
             BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes, 0x0,
             "Size of the certificate subject string, its NUL included", HFILL }},
         { &hf_dst_info_cert_subject_ptr,
-          { "Destination certificate subject offset", "spicemig.dst_info.cert_subject_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Offset of the certificate subject string from the body start (cert_subject_data)", HFILL }},
+          { "Destination certificate subject offset", "spicemig.dst_info.cert_subject_ptr", FT_UINT32,
+            BASE_DEC | BASE_UNIT_STRING, &spicemig_units_body_offset, 0x0,
+            "Offset of the certificate subject string (cert_subject_data), counted from the body start: its "
+            "destination port; 0 when there is none", HFILL }},
         { &hf_dst_info_host,
           { "Destination host", "spicemig.dst_info.host", FT_STRINGZ, BASE_NONE, NULL, 0x0,
             "Destination server host", HFILL }},

@@ -121,6 +121,13 @@ static expert_field ei_main_partial_header_too_long = EI_INIT;
 
 static const unit_name_string units_pixel_pixels = { " pixel", " pixels" };
 
+/* Char device tokens: spice-server gives a device without flow control
+ * ~0 tokens (BASE_SPECIAL_VALS: any other value is a count). */
+static const value_string chardev_tokens_vals[] = {
+    { G_MAXUINT32, "unlimited" },
+    { 0, NULL }
+};
+
 static const value_string vdi_port_vals[] = {
     { VDP_CLIENT_PORT, "Client" },
     { VDP_SERVER_PORT, "Server" },
@@ -325,16 +332,29 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
                               char_device_summary(body->pinfo, &agent), partial_len);
 }
 
+/* A line of spicemig's reasoning under a field: generated text, so that it
+ * does not read as a field of the body. */
+static void
+add_explanation(proto_tree *tree, tvbuff_t *tvb, const char *text)
+{
+    proto_item *item;
+
+    proto_tree_add_subtree(tree, tvb, 0, 0, ett_surfaces_layout, &item, text);
+    proto_item_set_generated(item);
+}
+
 /* How one surfaces-list layout fits the `room` the body leaves for it. */
 static void
 add_layout_line(spicemig_body_t *body, proto_tree *tree, const char *layout, guint32 count,
                 guint32 entry_size, guint64 list_len, guint32 room)
 {
-    proto_tree_add_subtree_format(tree, body->tvb, 0, 0, ett_surfaces_layout, NULL, "%s: %u x %u bytes, %s",
-                                  layout, count, entry_size,
-                                  list_len == room ? "ends exactly at the end of the body"
-                                  : list_len < room ? "ends before the end of the body"
-                                  : "runs past the end of the body");
+    if (!tree)
+        return;
+    add_explanation(tree, body->tvb,
+                    wmem_strdup_printf(body->pinfo->pool, "%s: %u x %u bytes, %s", layout, count, entry_size,
+                                       list_len == room ? "ends exactly at the end of the body"
+                                       : list_len < room ? "ends before the end of the body"
+                                       : "runs past the end of the body"));
 }
 
 /* Whether the surfaces list at `list_offset` holds lossy entries: the
@@ -387,11 +407,10 @@ surfaces_are_lossy(spicemig_body_t *body, proto_tree *tree, guint32 list_offset,
                     sizeof(spicemig_md_surface_lossless_t), lossless_len, room);
     add_layout_line(body, layout_tree, "Lossy layout {id, lossy_rect}", count,
                     sizeof(spicemig_md_surface_lossy_t), lossy_len, room);
-    proto_tree_add_subtree(layout_tree, body->tvb, 0, 0, ett_surfaces_layout, NULL,
-                           "The destination server's JPEG setting decides: lossy when it may send JPEG "
-                           "(jpeg-wan-compression)");
-    proto_tree_add_subtree(layout_tree, body->tvb, 0, 0, ett_surfaces_layout, NULL,
-                           "The spicemig.surfaces_layout preference forces one layout");
+    add_explanation(layout_tree, body->tvb,
+                    "The destination server's JPEG setting decides: lossy when it may send JPEG "
+                    "(jpeg-wan-compression)");
+    add_explanation(layout_tree, body->tvb, "The spicemig.surfaces_layout preference forces one layout");
     if (ambiguous)
         expert_add_info_format(body->pinfo, item, &ei_surfaces_layout_ambiguous,
                                "Cannot tell lossless from lossy surfaces (%s); set the Surfaces list layout preference to choose",
@@ -399,23 +418,25 @@ surfaces_are_lossy(spicemig_body_t *body, proto_tree *tree, guint32 list_offset,
     return lossy;
 }
 
-/* One entry of the surfaces list, whose bytes the caller checked. */
+/* One entry of the surfaces list, whose bytes the caller checked: one line
+ * per surface. A lossless entry is its id alone; a lossy one is a subtree
+ * "Surface N, lossy rect (...)" over the id and the rect's edges. */
 static void
 dissect_surface(spicemig_body_t *body, proto_tree *tree, guint32 offset, gboolean lossy)
 {
-    guint32 entry_size = lossy ? sizeof(spicemig_md_surface_lossy_t) : sizeof(spicemig_md_surface_lossless_t);
     guint32 rect = offset + (guint32)offsetof(spicemig_md_surface_lossy_t, lossy_rect);
-    proto_tree *surface_tree;
-    proto_item *surface_item, *id_item;
+    proto_tree *surface_tree = tree;
+    proto_item *surface_item = NULL, *id_item;
     guint32 id;
     gint32 left, top, right, bottom;
 
-    surface_tree = proto_tree_add_subtree(tree, body->tvb, offset, entry_size, ett_surface, &surface_item, "Surface");
+    if (lossy)
+        surface_tree = proto_tree_add_subtree(tree, body->tvb, offset, sizeof(spicemig_md_surface_lossy_t),
+                                              ett_surface, &surface_item, "Surface");
     /* Both layouts start with the id. */
     id_item = proto_tree_add_item_ret_uint(surface_tree, hf_display_surface_id, body->tvb,
                                            offset + (guint32)offsetof(spicemig_md_surface_lossless_t, id), 4,
                                            ENC_LITTLE_ENDIAN, &id);
-    proto_item_append_text(surface_item, " %u", id);
     if (id >= SPICEMIG_NUM_SURFACES) {
         expert_add_info_format(body->pinfo, id_item, &ei_surface_id_out_of_range,
                                "Surface id %u is out of range: the destination server has surfaces 0 to %u",
@@ -426,6 +447,7 @@ dissect_surface(spicemig_body_t *body, proto_tree *tree, guint32 offset, gboolea
     if (!lossy)
         return;
 
+    proto_item_append_text(surface_item, " %u", id);
     proto_tree_add_item_ret_int(surface_tree, hf_display_surface_lossy_rect_left, body->tvb,
                                 rect + (guint32)offsetof(spicemig_md_rect_t, left), 4, ENC_LITTLE_ENDIAN, &left);
     proto_tree_add_item_ret_int(surface_tree, hf_display_surface_lossy_rect_top, body->tvb,
@@ -729,7 +751,8 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
             "Id of the pixmap cache shared by the client's display channels", HFILL }},
         { &hf_display_pixmap_cache_size,
           { "Pixmap cache size", "spicemig.display.pixmap_cache.size", FT_INT64, BASE_DEC | BASE_UNIT_STRING,
-            &units_byte_bytes, 0x0, "Size of the pixmap cache", HFILL }},
+            &units_pixel_pixels, 0x0, "Size of the pixmap cache in pixels, as the client's DISPLAY_INIT asked for it "
+            "(spice-gtk sends its byte budget / 4; spice-server charges width x height per cached image)", HFILL }},
         { &hf_display_pixmap_cache_freezer,
           { "Pixmap cache freezer", "spicemig.display.pixmap_cache.freezer", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
             "Whether this channel froze the cache on the source and must reset it on the destination", HFILL }},
@@ -749,8 +772,10 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
           { "GLZ last image id", "spicemig.display.glz_dict.last_image_id", FT_UINT64, BASE_DEC, NULL, 0x0,
             "Id of the last image in the GLZ dictionary", HFILL }},
         { &hf_display_surfaces_ptr,
-          { "Surfaces list offset", "spicemig.display.surfaces_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Offset of the list of surfaces the client has, from the body start (surfaces_at_client_ptr)", HFILL }},
+          { "Surfaces list offset", "spicemig.display.surfaces_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+            &spicemig_units_body_offset, 0x0,
+            "Offset of the list of surfaces the client has (surfaces_at_client_ptr), counted from the body start: "
+            "its magic, the first byte after the message header", HFILL }},
         { &hf_display_surfaces_count,
           { "Number of surfaces", "spicemig.display.surfaces.count", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Number of surfaces the client has", HFILL }},
@@ -781,20 +806,26 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
           { "Char device connected", "spicemig.chardev.connected", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
             "Whether the source had the device connected", HFILL }},
         { &hf_chardev_num_client_tokens,
-          { "Char device client tokens", "spicemig.chardev.num_client_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Messages the client may still send for the device", HFILL }},
+          { "Char device client tokens", "spicemig.chardev.num_client_tokens", FT_UINT32,
+            BASE_DEC | BASE_SPECIAL_VALS, VALS(chardev_tokens_vals), 0x0,
+            "Messages the client may still send for the device; 4294967295 for unlimited (no flow control)", HFILL }},
         { &hf_chardev_num_send_tokens,
-          { "Char device send tokens", "spicemig.chardev.num_send_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Messages the server may still send to the client from the device", HFILL }},
+          { "Char device send tokens", "spicemig.chardev.num_send_tokens", FT_UINT32,
+            BASE_DEC | BASE_SPECIAL_VALS, VALS(chardev_tokens_vals), 0x0,
+            "Messages the server may still send to the client from the device; 4294967295 for unlimited "
+            "(no flow control)", HFILL }},
         { &hf_chardev_write_size,
           { "Char device write size", "spicemig.chardev.write_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Bytes queued for writing to the device", HFILL }},
         { &hf_chardev_write_num_client_tokens,
-          { "Char device write client tokens", "spicemig.chardev.write_num_client_tokens", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Client messages that are part of the queued write data", HFILL }},
+          { "Char device write client tokens", "spicemig.chardev.write_num_client_tokens", FT_UINT32,
+            BASE_DEC | BASE_SPECIAL_VALS, VALS(chardev_tokens_vals), 0x0,
+            "Client messages that are part of the queued write data; 4294967295 for unlimited", HFILL }},
         { &hf_chardev_write_data_ptr,
-          { "Write data offset", "spicemig.chardev.write_data_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Offset of the queued write data from the body start (write_data_ptr)", HFILL }},
+          { "Write data offset", "spicemig.chardev.write_data_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+            &spicemig_units_body_offset, 0x0,
+            "Offset of the queued write data (write_data_ptr), counted from the body start: its magic; 0 when "
+            "there is none", HFILL }},
         { &hf_chardev_write_data,
           { "Char device write data", "spicemig.chardev.write_data", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Data queued for writing to the device", HFILL }},
@@ -810,8 +841,10 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
           { "Smartcard read size", "spicemig.smartcard.read_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Bytes of a partial message read from the device", HFILL }},
         { &hf_smartcard_read_data_ptr,
-          { "Read data offset", "spicemig.smartcard.read_data_ptr", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Offset of the partial read data from the body start (read_data_ptr)", HFILL }},
+          { "Read data offset", "spicemig.smartcard.read_data_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+            &spicemig_units_body_offset, 0x0,
+            "Offset of the partial read data (read_data_ptr), counted from the body start: its magic; 0 when "
+            "there is none", HFILL }},
         { &hf_smartcard_read_data,
           { "Smartcard read data", "spicemig.smartcard.read_data", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Partial message read from the device", HFILL }},
@@ -836,8 +869,10 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
             BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes, 0x0,
             "Bytes of the VDAgentMessage header the source had read", HFILL }},
         { &hf_main_a2c_msg_header_ptr,
-          { "Partial header offset", "spicemig.main.agent2client.msg_header_ptr", FT_UINT32, BASE_DEC,
-            NULL, 0x0, "Offset of the partial VDAgentMessage header from the body start (msg_header_ptr)", HFILL }},
+          { "Partial header offset", "spicemig.main.agent2client.msg_header_ptr", FT_UINT32,
+            BASE_DEC | BASE_UNIT_STRING, &spicemig_units_body_offset, 0x0,
+            "Offset of the partial VDAgentMessage header (msg_header_ptr), counted from the body start: its magic; "
+            "0 when there is none", HFILL }},
         { &hf_main_a2c_msg_remaining,
           { "Agent message remaining", "spicemig.main.agent2client.msg_remaining", FT_UINT32,
             BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes, 0x0,

@@ -207,14 +207,17 @@ static const value_string spicevmc_client_vals[] = {
     { 0, NULL }
 };
 
+/* Named with their PORT_ prefix: the WebDAV channel has them too (spice.proto:
+ * WebDAVChannel : PortChannel), and one name on both keeps spicemig.msg.name
+ * and the Info column the same on either channel. */
 static const value_string port_server_vals[] = {
-    { SPICE_MSG_PORT_INIT, "INIT" },
-    { SPICE_MSG_PORT_EVENT, "EVENT" },
+    { SPICE_MSG_PORT_INIT, "PORT_INIT" },
+    { SPICE_MSG_PORT_EVENT, "PORT_EVENT" },
     { 0, NULL }
 };
 
 static const value_string port_client_vals[] = {
-    { SPICE_MSGC_PORT_EVENT, "EVENT" },
+    { SPICE_MSGC_PORT_EVENT, "PORT_EVENT" },
     { 0, NULL }
 };
 static const value_string smartcard_client_vals[] = {
@@ -255,8 +258,7 @@ channel_message_vals(guint8 channel_type, gboolean from_server)
     case SPICE_CHANNEL_PLAYBACK:  return from_server ? &playback_server_ext : NULL;
     case SPICE_CHANNEL_RECORD:    return from_server ? &record_server_ext : &record_client_ext;
     case SPICE_CHANNEL_SMARTCARD: return from_server ? &smartcard_server_ext : &smartcard_client_ext;
-    case SPICE_CHANNEL_USBREDIR:
-    case SPICE_CHANNEL_WEBDAV:    return from_server ? &spicevmc_server_ext : &spicevmc_client_ext;
+    case SPICE_CHANNEL_USBREDIR:  return from_server ? &spicevmc_server_ext : &spicevmc_client_ext;
     default:                      return NULL;
     }
 }
@@ -270,7 +272,7 @@ lookup_message_name(const spicemig_msg_ctx_t *ctx, guint16 type)
 
     if (type <= SPICE_MSG_BASE_LAST) {
         vals = ctx->from_server ? &common_server_ext : &common_client_ext;
-    } else if (ctx->channel_type == SPICE_CHANNEL_PORT) {
+    } else if (spicemig_messages_of(ctx->channel_type) == SPICE_CHANNEL_PORT) {
         /* The port channel adds its own messages to the spicevmc ones. */
         name = try_val_to_str_ext(type, ctx->from_server ? &port_server_ext : &port_client_ext);
         vals = ctx->from_server ? &spicevmc_server_ext : &spicevmc_client_ext;

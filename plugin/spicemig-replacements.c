@@ -6,6 +6,9 @@
  *   it big-endian: 3165807356 for the bytes bc b2 62 fc, 0xfc62b2bc).
  * - display INVAL_ALL_PIXMAPS: its WaitForChannels body (often just a zero
  *   wait count) gets "message type ... not fully dissected", a false warning.
+ * - port and WebDAV PORT_INIT and PORT_EVENT: "Unknown message"; the built-in
+ *   is never given those channels (spicemig-stream.c), spicemig names and
+ *   decodes them alone.
  * Layouts from spice-common's spice.proto.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -13,8 +16,10 @@
 
 #include <wireshark.h>
 #include <epan/packet.h>
+#include <epan/strutil.h>
 #include <epan/tfs.h>
 #include <epan/unit_strings.h>
+#include <wsutil/str_util.h>
 
 #include "spicemig.h"
 
@@ -32,6 +37,18 @@
 /* INVAL_ALL_PIXMAPS is a WaitForChannels: wait_count u8, then the list. */
 #define INVAL_ALL_PIXMAPS_FIXED_LEN 1
 
+/* PORT_INIT: name_size u32, name ptr u32 (an offset from the body start to
+ * the NUL-terminated name, name_size bytes with its NUL), opened u8. Seen in
+ * real captures: 17, 9, 0, then "org.spice.test.0\0" at offset 9. */
+#define PORT_INIT_NAME_SIZE_OFFSET 0
+#define PORT_INIT_NAME_PTR_OFFSET  4
+#define PORT_INIT_OPENED_OFFSET    8
+#define PORT_INIT_LEN              9
+
+/* PORT_EVENT, server and client: event u8 (SPICE_PORT_EVENT_*). */
+#define PORT_EVENT_EVENT_OFFSET 0
+#define PORT_EVENT_LEN          1
+
 static int hf_main_init_session_id = -1;
 static int hf_main_init_display_channels_hint = -1;
 static int hf_main_init_supported_mouse_modes = -1;
@@ -42,6 +59,11 @@ static int hf_main_init_agent_connected = -1;
 static int hf_main_init_agent_tokens = -1;
 static int hf_main_init_multi_media_time = -1;
 static int hf_main_init_ram_hint = -1;
+static int hf_port_init_name_size = -1;
+static int hf_port_init_name_ptr = -1;
+static int hf_port_init_opened = -1;
+static int hf_port_init_name = -1;
+static int hf_port_event = -1;
 
 static gint ett_mouse_modes = -1;
 
@@ -51,17 +73,17 @@ static const value_string mouse_mode_vals[] = {
     { 0, NULL }
 };
 
-gboolean
-spicemig_replaces_builtin(const spicemig_msg_ctx_t *ctx, guint16 type)
-{
-    if (!ctx->from_server)
-        return FALSE;
-    return (ctx->channel_type == SPICE_CHANNEL_MAIN && type == SPICE_MSG_MAIN_INIT)
-           || (ctx->channel_type == SPICE_CHANNEL_DISPLAY && type == SPICE_MSG_DISPLAY_INVAL_ALL_PIXMAPS);
-}
+static const value_string port_event_vals[] = {
+    { SPICE_PORT_EVENT_OPENED, "Opened" },
+    { SPICE_PORT_EVENT_CLOSED, "Closed" },
+    { SPICE_PORT_EVENT_BREAK,  "Break" },
+    { 0, NULL }
+};
+
+static const true_false_string tfs_opened_closed = { "opened", "closed" };
 
 static const char *
-dissect_main_init(spicemig_body_t *body, proto_tree *tree)
+dissect_main_init(spicemig_body_t *body, proto_tree *tree, const char *name _U_)
 {
     static int * const mouse_modes[] = {
         &hf_main_init_mouse_mode_server,
@@ -89,20 +111,99 @@ dissect_main_init(spicemig_body_t *body, proto_tree *tree)
     return wmem_strdup_printf(body->pinfo->pool, "session 0x%08x", session_id);
 }
 
+/* The name of the guest's port (the virtserialport name, e.g.
+ * "org.spice-space.webdav.0") and whether the guest has it open. */
+static const char *
+dissect_port_init(spicemig_body_t *body, proto_tree *tree, const char *name)
+{
+    proto_item *ptr_item = NULL;
+    guint32 name_size = 0, name_ptr = 0, opened = 0;
+    const guint8 *port_name = NULL;
+
+    spicemig_add_fixed_field(body, tree, hf_port_init_name_size, PORT_INIT_NAME_SIZE_OFFSET, 4, NULL, &name_size);
+    spicemig_add_fixed_field(body, tree, hf_port_init_name_ptr, PORT_INIT_NAME_PTR_OFFSET, 4, &ptr_item, &name_ptr);
+    spicemig_add_fixed_field(body, tree, hf_port_init_opened, PORT_INIT_OPENED_OFFSET, 1, NULL, &opened);
+    if (!spicemig_check_fixed_part(body, tree, name))
+        return "truncated";
+    if (spicemig_check_pointer(body, ptr_item, "Port name offset", name_ptr, name_size) && name_size > 0)
+        proto_tree_add_item_ret_string(tree, hf_port_init_name, body->tvb, name_ptr, name_size, ENC_UTF_8,
+                                       body->pinfo->pool, &port_name);
+    return wmem_strdup_printf(body->pinfo->pool, "%s (%s)",
+                              port_name ? spicemig_format_text(body->pinfo->pool, port_name,
+                                                               strlen((const char *)port_name))
+                                        : "?",
+                              tfs_get_string(opened != 0, &tfs_opened_closed));
+}
+
+static const char *
+dissect_port_event(spicemig_body_t *body, proto_tree *tree, const char *name)
+{
+    guint32 event;
+
+    if (!spicemig_check_fixed_part(body, tree, name))
+        return "truncated";
+    proto_tree_add_item_ret_uint(tree, hf_port_event, body->tvb, PORT_EVENT_EVENT_OFFSET, 1, ENC_NA, &event);
+    return spicemig_val_to_str(body->pinfo->pool, event, port_event_vals, "event %u");
+}
+
+/* One message spicemig decodes instead of the built-in. */
+typedef struct {
+    guint16     type;
+    gboolean    from_server;
+    guint8      channel_type;  /* SPICE_CHANNEL_PORT stands for WebDAV too */
+    guint32     fixed_len;
+    const char *(*dissect)(spicemig_body_t *body, proto_tree *tree, const char *name);
+} replacement_t;
+
+static const replacement_t replacements[] = {
+    { SPICE_MSG_MAIN_INIT,                 TRUE,  SPICE_CHANNEL_MAIN,    MAIN_INIT_LEN,  dissect_main_init },
+    { SPICE_MSG_DISPLAY_INVAL_ALL_PIXMAPS, TRUE,  SPICE_CHANNEL_DISPLAY, INVAL_ALL_PIXMAPS_FIXED_LEN,
+      spicemig_dissect_wait_list },
+    { SPICE_MSG_PORT_INIT,                 TRUE,  SPICE_CHANNEL_PORT,    PORT_INIT_LEN,  dissect_port_init },
+    { SPICE_MSG_PORT_EVENT,                TRUE,  SPICE_CHANNEL_PORT,    PORT_EVENT_LEN, dissect_port_event },
+    { SPICE_MSGC_PORT_EVENT,               FALSE, SPICE_CHANNEL_PORT,    PORT_EVENT_LEN, dissect_port_event },
+};
+
+/* The types of the table span (set at registration): asked for every data
+ * message, most of which (drawing, PING, ACK) lie outside it. */
+static guint16 replacement_type_min = G_MAXUINT16, replacement_type_max = 0;
+
+static const replacement_t *
+find_replacement(const spicemig_msg_ctx_t *ctx, guint16 type)
+{
+    guint8 channel_type;
+    guint i;
+
+    if (type < replacement_type_min || type > replacement_type_max)
+        return NULL;
+    channel_type = spicemig_messages_of(ctx->channel_type);
+    for (i = 0; i < G_N_ELEMENTS(replacements); i++) {
+        const replacement_t *msg = &replacements[i];
+
+        if (msg->type == type && msg->from_server == ctx->from_server && msg->channel_type == channel_type)
+            return msg;
+    }
+    return NULL;
+}
+
+gboolean
+spicemig_replaces_builtin(const spicemig_msg_ctx_t *ctx, guint16 type)
+{
+    return find_replacement(ctx, type) != NULL;
+}
+
 const char *
 spicemig_dissect_replacement(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                              const spicemig_msg_ctx_t *ctx, guint16 type)
 {
+    const replacement_t *msg = find_replacement(ctx, type);
     spicemig_body_t body;
     const char *summary;
 
-    if (ctx->channel_type == SPICE_CHANNEL_MAIN) {
-        spicemig_body_init(&body, tvb, pinfo, MAIN_INIT_LEN);
-        summary = dissect_main_init(&body, tree);
-    } else {
-        spicemig_body_init(&body, tvb, pinfo, INVAL_ALL_PIXMAPS_FIXED_LEN);
-        summary = spicemig_dissect_wait_list(&body, tree, spicemig_message_name(ctx, type));
-    }
+    if (!msg)
+        return NULL;
+    spicemig_body_init(&body, tvb, pinfo, msg->fixed_len);
+    summary = msg->dissect(&body, tree, spicemig_message_name(ctx, type));
     spicemig_check_trailing(&body, tree);
     return summary;
 }
@@ -141,9 +242,31 @@ spicemig_register_replacements(int proto)
         { &hf_main_init_ram_hint,
           { "RAM hint", "spicemig.main_init.ram_hint", FT_UINT32, BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes,
             0x0, "MAIN_INIT: memory the client may use for caches", HFILL }},
+        { &hf_port_init_name_size,
+          { "Port name size", "spicemig.port_init.name_size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+            &units_byte_bytes, 0x0, "PORT_INIT: size of the port name, its NUL included", HFILL }},
+        { &hf_port_init_name_ptr,
+          { "Port name offset", "spicemig.port_init.name_ptr", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
+            &spicemig_units_body_offset, 0x0,
+            "PORT_INIT: offset of the port name, counted from the body start: its name size", HFILL }},
+        { &hf_port_init_opened,
+          { "Port opened", "spicemig.port_init.opened", FT_BOOLEAN, BASE_NONE, TFS(&tfs_yes_no), 0x0,
+            "PORT_INIT: whether the guest has the port open", HFILL }},
+        { &hf_port_init_name,
+          { "Port name", "spicemig.port_init.name", FT_STRINGZ, BASE_NONE, NULL, 0x0,
+            "PORT_INIT: the guest's name for the port (its virtserialport name, e.g. org.spice-space.webdav.0)",
+            HFILL }},
+        { &hf_port_event,
+          { "Port event", "spicemig.port_event.event", FT_UINT8, BASE_DEC, VALS(port_event_vals), 0x0,
+            "PORT_EVENT: the guest opened or closed the port, or a break", HFILL }},
     };
     static gint *ett[] = { &ett_mouse_modes };
+    guint i;
 
+    for (i = 0; i < G_N_ELEMENTS(replacements); i++) {
+        replacement_type_min = MIN(replacement_type_min, replacements[i].type);
+        replacement_type_max = MAX(replacement_type_max, replacements[i].type);
+    }
     proto_register_field_array(proto, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
 }

@@ -11,6 +11,7 @@
 #include <epan/packet.h>
 #include <epan/expert.h>
 #include <epan/prefs.h>
+#include <epan/unit_strings.h>
 
 #include "spicemig-compat.h"
 
@@ -39,6 +40,13 @@ typedef struct {
 extern const value_string spicemig_channel_type_vals[];
 /* "MIGRATE_DATA", "DRAW_COPY", ...; never NULL. */
 const char *spicemig_message_name(const spicemig_msg_ctx_t *ctx, guint16 type);
+/* The channel type whose messages a channel has: its own, but WebDAV's are
+ * the port channel's (spice.proto: WebDAVChannel : PortChannel). */
+static inline guint8
+spicemig_messages_of(guint8 channel_type)
+{
+    return channel_type == SPICE_CHANNEL_WEBDAV ? SPICE_CHANNEL_PORT : channel_type;
+}
 /* Whether the channel (or every channel, for common types) has this message in this direction. */
 gboolean spicemig_message_known(const spicemig_msg_ctx_t *ctx, guint16 type);
 /* "Display", "Main", ...; "SPICE" while the channel is unknown. */
@@ -65,6 +73,9 @@ void spicemig_body_init(spicemig_body_t *body, tvbuff_t *tvb, packet_info *pinfo
  * FALSE when the region must not be read. */
 gboolean spicemig_check_pointer(spicemig_body_t *body, proto_item *ptr_item, const char *ptr_name,
                                 guint32 ptr, guint32 len);
+/* The unit of every offset pointer field (BASE_UNIT_STRING), so that its
+ * value says where it counts from: "80 bytes from the body start". */
+extern const unit_name_string spicemig_units_body_offset;
 /* FALSE, with spicemig.truncated on the body, when the body is shorter than
  * its fixed part; `what` names the body ("DCMD", "DISCONNECTING"). */
 gboolean spicemig_check_fixed_part(spicemig_body_t *body, proto_tree *tree, const char *what);

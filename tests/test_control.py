@@ -3,7 +3,7 @@ seamless handshake with its destination info, and MIGRATE with its flags."""
 
 import unittest
 
-from spicemig_tshark import column, count, fields
+from spicemig_tshark import capture, column, count, fields, key_log_options, tshark
 
 CAP = "seamless-default.pcapng"
 
@@ -26,6 +26,32 @@ class BeginSeamless(unittest.TestCase):
         self.assertEqual(count(CAP, "spicemig.msg.type == 110 && tcp.dstport == 5912"), 1)
         self.assertEqual(count(CAP, "spicemig.msg.type == 117 && tcp.srcport == 5912"), 1)
         self.assertEqual(count(CAP, "spicemig.msg.type == 111 && tcp.dstport == 5910"), 1)
+
+
+class NoPort(unittest.TestCase):
+    """A DstInfo port of 65535 (QEMU's -1) or 0 is no port at all: shown as
+    such, still filtered by its number."""
+
+    def tree(self, capture_name, *options):
+        return tshark("-r", capture(capture_name), "-2", *options, "-Y", "spicemig.msg.type == 116",
+                      "-V", "-O", "spicemig")
+
+    def test_no_tls_port(self):
+        tree = self.tree(CAP)
+        self.assertIn("\n        Destination port: 5912\n", tree)
+        self.assertIn("\n        Destination TLS port: none (65535)\n", tree)
+        self.assertEqual(count(CAP, "spicemig.dst_info.sport == 65535"), 1)
+
+    def test_tls_only_destination(self):
+        # Both servers with a tls-port only: the plain port is 0.
+        name = "tls-all-channels.pcapng"
+        keys = key_log_options("tls-all-channels.keys")
+        tree = self.tree(name, *keys)
+        self.assertIn("\n        Destination port: none (0)\n", tree)
+        self.assertIn("\n        Destination TLS port: 5913\n", tree)
+        self.assertEqual(column(name, "spicemig.msg.type == 116", "_ws.col.Info", key_log="tls-all-channels.keys"),
+                         ["Main MIGRATE_BEGIN_SEAMLESS to 127.0.0.1, TLS port 5913 (src version 1)"])
+        self.assertEqual(count(name, "spicemig.dst_info.port == 0", key_log="tls-all-channels.keys"), 1)
 
 
 class MigrateFlags(unittest.TestCase):

@@ -5,7 +5,7 @@ so every value is asserted for both copies."""
 
 import unittest
 
-from spicemig_tshark import column, count, fields
+from spicemig_tshark import capture, column, count, fields, tshark
 
 DISPLAY_FIELDS = [
     "spicemig.version", "spicemig.display.message_serial", "spicemig.display.low_bandwidth",
@@ -56,6 +56,14 @@ class RealDisplay(unittest.TestCase):
             "spicemig.display.surface.id": "0",
         }
         self.assertEqual(got, {name: [value, value] for name, value in expected.items()})
+
+    def test_pixmap_cache_size_is_in_pixels(self):
+        # spice-gtk asks for its byte budget / 4 in DISPLAY_INIT; spice-server
+        # charges width x height per image: the size counts pixels.
+        tree = tshark("-r", capture("seamless-default.pcapng"), "-2", "-Y", 'spicemig.magic == "DCMD"',
+                      "-V", "-O", "spicemig")
+        self.assertEqual(tree.count("\n            Pixmap cache size: 20971520 pixels\n"), 2)
+        self.assertNotIn("20971520 bytes", tree)
 
     def test_pixmap_cache_clients_are_four_zero_slots(self):
         self.assertEqual(column("seamless-default.pcapng", 'spicemig.magic == "DCMD"',
@@ -118,6 +126,16 @@ class RealOtherKinds(unittest.TestCase):
                             ("spicemig.chardev.write_num_client_tokens", "0"),
                             ("spicemig.chardev.write_data_ptr", "0")):
             self.assertEqual(got[name], [value] * 6, name)
+
+    def test_unlimited_tokens_are_named(self):
+        # spice-server gives a device without flow control ~0 tokens.
+        tree = tshark("-r", capture("seamless-extra-channels.pcapng"), "-2", "-Y",
+                      'spicemig.magic == "SVMD" || spicemig.magic == "MNMD"', "-V", "-O", "spicemig")
+        self.assertEqual(tree.count("\n            Char device client tokens: unlimited (4294967295)\n"), 6)
+        self.assertEqual(tree.count("\n            Char device send tokens: unlimited (4294967295)\n"), 6)
+        # The main channel's agent device, disconnected: plain counts.
+        self.assertEqual(tree.count("\n            Char device client tokens: 0\n"), 2)
+        self.assertEqual(tree.count("\n            Char device write client tokens: 0\n"), 8)
 
     def test_magic_filter(self):
         self.assertEqual(column("seamless-extra-channels.pcapng", "spicemig.magic", "spicemig.magic").count("SVMD"), 6)
