@@ -1389,11 +1389,7 @@ spicemig_analysis_close_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
     proto_item_append_text(item, ", a connection of migration %u closed", info.id);
     subtree = proto_item_add_subtree(item, ett_migration);
     spicemig_analysis_connection_items(subtree, tvb, pinfo, conn);
-    if (conn->closed_migration->outcome.problem_frame == pinfo->num)
-        col_append_fstr(pinfo->cinfo, COL_INFO, " [SPICE migration %u %s: %s]", info.id, info.outcome, info.reason);
     if (conn->never_sent && conn->never_sent->never_sent_frame == pinfo->num) {
-        col_append_fstr(pinfo->cinfo, COL_INFO, " [SPICE %s body never sent]",
-                        spicemig_channel_name(conn->channel_type));
         ctx.channel_type = conn->channel_type;
         ctx.channel_id = conn->channel_id;
         ctx.from_server = TRUE;
