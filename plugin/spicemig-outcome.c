@@ -68,6 +68,20 @@ decide(spicemig_outcome_t *outcome, packet_info *pinfo, spicemig_outcome_result_
         outcome->problem_frame = pinfo->num;
 }
 
+static const char *
+link_error_name(const spicemig_outcome_t *outcome)
+{
+    return val_to_str_const(outcome->link_error, spicemig_link_err_vals, "error");
+}
+
+/* The frame where a step first happened: later repeats change nothing. */
+static void
+note_first(guint32 *frame, const packet_info *pinfo)
+{
+    if (!*frame)
+        *frame = pinfo->num;
+}
+
 static gboolean
 switched_over(const spicemig_outcome_t *outcome)
 {
@@ -95,15 +109,13 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
             outcome->fell_back = TRUE;
         break;
     case SPICEMIG_EVENT_DST_NACK:
-        if (!outcome->nack_frame)
-            outcome->nack_frame = pinfo->num;
+        note_first(&outcome->nack_frame, pinfo);
         break;
     case SPICEMIG_EVENT_CONNECTED:
         outcome->connected_frame = pinfo->num;
         break;
     case SPICEMIG_EVENT_CONNECT_ERROR:
-        if (!outcome->connect_error_frame)
-            outcome->connect_error_frame = pinfo->num;
+        note_first(&outcome->connect_error_frame, pinfo);
         break;
     case SPICEMIG_EVENT_DST_LINK_REFUSED:
         if (!outcome->link_refused_frame) {
@@ -113,7 +125,7 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
             decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
                    "destination %s refused the client's link (%s, frame %u), and again after MIGRATE_SWITCH_HOST: "
                    "the client has no connection left", destination,
-                   val_to_str_const(outcome->link_error, spicemig_link_err_vals, "error"),
+                   link_error_name(outcome),
                    outcome->link_refused_frame), TRUE);
         }
         break;
@@ -135,7 +147,7 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
         if (outcome->link_refused_frame)
             decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
                    "destination %s refused the client's link (%s, frame %u); the source cancelled", destination,
-                   val_to_str_const(outcome->link_error, spicemig_link_err_vals, "error"),
+                   link_error_name(outcome),
                    outcome->link_refused_frame), TRUE);
         else
             decide(outcome, pinfo, SPICEMIG_OUTCOME_CANCELLED,
@@ -143,12 +155,10 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
                    "tell which); the VM stays on the source", TRUE);
         break;
     case SPICEMIG_EVENT_MIGRATE:
-        if (!outcome->migrate_frame)
-            outcome->migrate_frame = pinfo->num;
+        note_first(&outcome->migrate_frame, pinfo);
         break;
     case SPICEMIG_EVENT_SRC_END:
-        if (!outcome->src_end_frame)
-            outcome->src_end_frame = pinfo->num;
+        note_first(&outcome->src_end_frame, pinfo);
         break;
     case SPICEMIG_EVENT_BODY_FORWARDED:
     case SPICEMIG_EVENT_CLIENT_END:
@@ -172,8 +182,7 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
         }
         break;
     case SPICEMIG_EVENT_RELINKED:
-        if (!outcome->relink_frame)
-            outcome->relink_frame = pinfo->num;
+        note_first(&outcome->relink_frame, pinfo);
         break;
     case SPICEMIG_EVENT_RELINK_INIT:
         if (outcome->result == SPICEMIG_OUTCOME_UNKNOWN)
@@ -256,7 +265,7 @@ spicemig_outcome_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, cons
     else if (pinfo->num == outcome->link_refused_frame)
         proto_tree_add_expert_format(tree, pinfo, &ei_setback, tvb, 0, 0, "Migration %u: the destination refused the "
                                      "client's link (%s)", id,
-                                     val_to_str_const(outcome->link_error, spicemig_link_err_vals, "error"));
+                                     link_error_name(outcome));
 }
 
 void
