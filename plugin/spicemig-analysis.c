@@ -77,7 +77,9 @@ typedef struct {
     guint32  missing_frame;      /* where the client showed it will not forward it */
     gboolean modified;
     guint32  first_difference;   /* body offset, when modified ... */
-    const char *first_difference_field; /* ... and the field there */
+    const char *first_difference_field; /* ... the field there ... */
+    gboolean values_known;       /* ... and, for a field of 1 to 8 bytes both copies hold, */
+    guint64  src_value, dst_value; /* its value in each */
 } forward_t;
 
 struct spicemig_migration {
@@ -138,6 +140,8 @@ static int hf_session_id = -1;
 static int hf_role = -1;
 static int hf_hop = -1;
 static int hf_forwarded_from = -1;
+static int hf_forward_identical = -1;
+static int hf_milestone = -1;
 static int hf_forwarded_in = -1;
 static int hf_forward_missing_in = -1;
 static int hf_migration_id = -1;
@@ -157,10 +161,18 @@ static gint ett_migration = -1;
 
 static int spicemig_tap = -1;
 
+static const true_false_string tfs_identical_modified = { "Identical", "Modified" };
+
 static expert_field ei_forward_modified = EI_INIT;
 static expert_field ei_forward_missing = EI_INIT;
 static expert_field ei_forward_unmatched = EI_INIT;
-static expert_field ei_milestone = EI_INIT;
+static expert_field ei_step_begin = EI_INIT;
+static expert_field ei_step_dst_answer = EI_INIT;
+static expert_field ei_step_connected = EI_INIT;
+static expert_field ei_step_switch_over = EI_INIT;
+static expert_field ei_step_forwarded = EI_INIT;
+static expert_field ei_step_resumed = EI_INIT;
+static expert_field ei_step_end = EI_INIT;
 static expert_field ei_display_init_mismatch = EI_INIT;
 static expert_field ei_version_mismatch = EI_INIT;
 static expert_field ei_body_without_ack = EI_INIT;
@@ -617,49 +629,60 @@ magic_value(const char *magic)
         | (guint32)(guint8)magic[2] << 16 | (guint32)(guint8)magic[3] << 24;
 }
 
-static const char *
+static const body_field_t *
 field_in(const body_field_t *fields, guint32 offset)
 {
     for (; fields->field; fields++) {
         if (offset >= fields->offset && offset < fields->offset + fields->size)
-            return fields->field;
+            return fields;
     }
     return NULL;
 }
 
 /* In a display body, the surfaces list its pointer leads to. */
-static const char *
-surfaces_field_at(const guint8 *bytes, guint32 len, guint32 offset)
+static gboolean
+surfaces_field_at(const guint8 *bytes, guint32 len, guint32 offset, body_field_t *found)
 {
     guint32 ptr_offset = SPICEMIG_MD_OFFSET(spicemig_md_display_t, surfaces_at_client_ptr);
-    guint32 ptr, count, entry;
+    guint32 ptr, count, entry, entry_start;
 
     if (len < ptr_offset + 4)
-        return NULL;
+        return FALSE;
     ptr = spicemig_pletohu32(bytes + ptr_offset);
     if (ptr < SPICEMIG_MD_FIXED_PART_END(spicemig_md_display_t) || offset < ptr || ptr > len - 4)
-        return NULL;
-    if (offset < ptr + 4)
-        return "spicemig.display.surfaces.count";
+        return FALSE;
+    if (offset < ptr + 4) {
+        *found = (body_field_t){ ptr, 4, "spicemig.display.surfaces.count" };
+        return TRUE;
+    }
     count = spicemig_pletohu32(bytes + ptr);
     /* Lossy entries when the list runs to the end at their size. */
     entry = (guint64)count * sizeof(spicemig_md_surface_lossy_t) == len - ptr - 4
         ? sizeof(spicemig_md_surface_lossy_t) : sizeof(spicemig_md_surface_lossless_t);
-    return (offset - ptr - 4) % entry < 4 ? "spicemig.display.surface.id" : "spicemig.display.surface.lossy_rect";
+    entry_start = offset - (offset - ptr - 4) % entry;
+    if (offset - entry_start < 4)
+        *found = (body_field_t){ entry_start, 4, "spicemig.display.surface.id" };
+    else
+        *found = (body_field_t){ entry_start + 4, entry - 4, "spicemig.display.surface.lossy_rect" };
+    return TRUE;
 }
 
-/* The field at body offset `offset` of a body (its source copy, `len` bytes). */
-static const char *
+/* The field at body offset `offset` of a body (its source copy, `len`
+ * bytes); size 0 for the data after the fixed part. */
+static body_field_t
 body_field_at(const guint8 *bytes, guint32 len, guint32 offset)
 {
+    static const body_field_t after_fixed_part = { 0, 0, NULL };
     guint32 magic = len >= 4 ? spicemig_pletohu32(bytes) : 0;
     const body_field_t *fields = NULL;
-    const char *field = field_in(header_fields, offset);
+    const body_field_t *field = field_in(header_fields, offset);
+    body_field_t surfaces_field;
 
     if (field)
-        return field;
-    if (magic == magic_value(SPICEMIG_MIGRATE_DATA_DISPLAY_MAGIC) && (field = surfaces_field_at(bytes, len, offset)))
-        return field;
+        return *field;
+    if (magic == magic_value(SPICEMIG_MIGRATE_DATA_DISPLAY_MAGIC)
+        && surfaces_field_at(bytes, len, offset, &surfaces_field))
+        return surfaces_field;
     if (magic == magic_value(SPICEMIG_MIGRATE_DATA_DISPLAY_MAGIC))
         fields = display_fields;
     else if (magic == magic_value(SPICEMIG_MIGRATE_DATA_INPUTS_MAGIC))
@@ -671,7 +694,36 @@ body_field_at(const guint8 *bytes, guint32 len, guint32 offset)
     else if (magic == magic_value(SPICEMIG_MIGRATE_DATA_SPICEVMC_MAGIC))
         fields = spicevmc_fields;
     field = fields ? field_in(fields, offset) : NULL;
-    return field ? field : "the data after the fixed part";
+    return field ? *field : after_fixed_part;
+}
+
+/* A little-endian field of 1 to 8 bytes that `len` bytes hold. */
+static gboolean
+field_value(const guint8 *bytes, guint32 len, const body_field_t *field, guint64 *value)
+{
+    guint32 i;
+
+    if (field->size == 0 || field->size > 8 || field->offset + field->size > len)
+        return FALSE;
+    *value = 0;
+    for (i = field->size; i > 0; i--)
+        *value = *value << 8 | bytes[field->offset + i - 1];
+    return TRUE;
+}
+
+/* "GLZ dictionary size: 6290432 at the source, 6290433 forwarded", or the
+ * field's label alone. */
+static const char *
+first_difference_text(wmem_allocator_t *scope, const forward_t *forward)
+{
+    header_field_info *hfinfo = forward->first_difference_field
+        ? proto_registrar_get_byname(forward->first_difference_field) : NULL;
+    const char *label = hfinfo ? hfinfo->name : "the data after the fixed part";
+
+    if (!forward->values_known)
+        return label;
+    return wmem_strdup_printf(scope, "%s: %" PRIu64 " at the source, %" PRIu64 " forwarded", label,
+                              forward->src_value, forward->dst_value);
 }
 
 static forward_t *
@@ -734,9 +786,13 @@ record_forwarded_body(spicemig_migration_t *migration, forward_t *forward, tvbuf
         ;
     /* Bytes the capture cut off either copy cannot be compared. */
     if (i < common || tvb_reported_length(body) != forward->src_reported_len) {
+        body_field_t field = body_field_at(forward->src_copy, forward->src_len, i);
+
         forward->modified = TRUE;
         forward->first_difference = i;
-        forward->first_difference_field = body_field_at(forward->src_copy, forward->src_len, i);
+        forward->first_difference_field = field.field;
+        forward->values_known = field_value(forward->src_copy, forward->src_len, &field, &forward->src_value)
+                                && field_value(bytes, len, &field, &forward->dst_value);
         migration->bodies_modified++;
     }
     wmem_free(wmem_file_scope(), forward->src_copy);
@@ -1078,44 +1134,81 @@ add_migration_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const s
         add_time(subtree, tvb, hf_time_display_gap, &info.display_gap);
 }
 
+/* Whether the forwarded copy is identical, on both copies; a modified one
+ * says where it first differs. */
+static void
+add_forward_comparison(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const forward_t *forward)
+{
+    proto_item *item = proto_tree_add_boolean(tree, hf_forward_identical, body, 0, 0, !forward->modified);
+
+    proto_item_set_generated(item);
+    if (forward->modified)
+        proto_item_append_text(item, " from offset %u on: %s", forward->first_difference,
+                               first_difference_text(pinfo->pool, forward));
+}
+
 static void
 add_forward_items(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicemig_migration_t *migration,
                   const forward_t *forward, gboolean from_server)
 {
+    const char *channel = spicemig_channel_name(forward->channel_type);
     proto_item *item;
 
     if (from_server) {
         if (forward->dst_frame) {
             item = proto_tree_add_uint(tree, hf_forwarded_in, body, 0, 0, forward->dst_frame);
             proto_item_set_generated(item);
+            add_forward_comparison(tree, body, pinfo, forward);
+            if (forward->modified)
+                spicemig_note_info_problem(pinfo, wmem_strdup_printf(pinfo->pool, "forwarded copy (frame %u) "
+                                                                     "modified", forward->dst_frame));
         } else if (forward->missing_frame) {
             item = proto_tree_add_uint(tree, hf_forward_missing_in, body, 0, 0, forward->missing_frame);
             proto_item_set_generated(item);
+            spicemig_note_info_problem(pinfo, "never forwarded");
         } else if (PINFO_FD_VISITED(pinfo) && migration->dst_known) {
             /* No later message on the destination's channel told: known only
              * once the whole capture has been read. */
             proto_tree_add_expert_format(tree, pinfo, &ei_forward_missing, body, 0, 0,
                                          "The client never forwarded this %s body to the destination %s",
-                                         spicemig_channel_name(forward->channel_type),
-                                         endpoint_text(pinfo->pool, &migration->dst));
+                                         channel, endpoint_text(pinfo->pool, &migration->dst));
+            spicemig_note_info_problem(pinfo, "never forwarded");
         }
         return;
     }
     if (!forward->src_frame) {
         proto_tree_add_expert_format(tree, pinfo, &ei_forward_unmatched, body, 0, 0,
-                                     "No source copy of this %s body in the capture",
-                                     spicemig_channel_name(forward->channel_type));
+                                     "No source copy of this %s body in the capture", channel);
         return;
     }
     item = proto_tree_add_uint(tree, hf_forwarded_from, body, 0, 0, forward->src_frame);
     proto_item_set_generated(item);
-    if (forward->modified)
+    add_forward_comparison(tree, body, pinfo, forward);
+    if (forward->modified) {
+        const char *difference = first_difference_text(pinfo->pool, forward);
+
         expert_add_info_format(pinfo, item, &ei_forward_modified,
                                "Forwarded body differs from the source's (frame %u) from offset %u on: %s",
-                               forward->src_frame, forward->first_difference, forward->first_difference_field);
+                               forward->src_frame, forward->first_difference, difference);
+        spicemig_note_info_problem(pinfo, wmem_strdup_printf(pinfo->pool, "differs from the source's copy (frame "
+                                                             "%u): %s", forward->src_frame, difference));
+    }
 }
 
 /* ---- milestones, consistency checks, the destination's verdict ---- */
+
+/* A step of migration `id`: an expert info of its own per kind of step, so
+ * that the Expert dialog's grouped view lists the steps as a timeline, and
+ * spicemig.milestone for them all. */
+static void
+add_step(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, expert_field *step, guint32 id,
+         const char *text)
+{
+    proto_item *item = proto_tree_add_item(tree, hf_milestone, tvb, offset, 0, ENC_NA);
+
+    proto_item_set_hidden(item);
+    proto_tree_add_expert_format(tree, pinfo, step, tvb, offset, 0, "Migration %u: %s", id, text);
+}
 
 static void
 add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
@@ -1128,14 +1221,11 @@ add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *
         return;
     p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_RESUMED_SHOWN, GINT_TO_POINTER(1));
     spicemig_migration_get_info(migration, pinfo->pool, &info);
-    if (info.display_gap_known)
-        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, offset, 0,
-                                     "Migration %u: the destination resumed drawing, %s s after the source's "
-                                     "last drawing", info.id,
-                                     rel_time_to_secs_str(pinfo->pool, &info.display_gap));
-    else
-        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, tvb, offset, 0,
-                                     "Migration %u: the destination resumed drawing", info.id);
+    add_step(tree, tvb, offset, pinfo, &ei_step_resumed, info.id,
+             info.display_gap_known
+             ? wmem_strdup_printf(pinfo->pool, "the destination resumed drawing, %s s after the source's last "
+                                  "drawing", rel_time_to_secs_str(pinfo->pool, &info.display_gap))
+             : "the destination resumed drawing");
 }
 
 static void
@@ -1166,6 +1256,9 @@ add_body_problems(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinf
                                      "%s: its first message there is %s",
                                      spicemig_channel_name(forward->channel_type), forward->src_frame,
                                      endpoint_text(pinfo->pool, &conn->server), spicemig_message_name(ctx, type));
+    spicemig_note_info_problem(pinfo, wmem_strdup_printf(pinfo->pool, "%s body never %s",
+                                                         spicemig_channel_name(forward->channel_type),
+                                                         forward == conn->missing ? "forwarded" : "sent"));
 }
 
 static void
@@ -1174,38 +1267,46 @@ add_milestone(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicem
 {
     const char *channel = spicemig_channel_name(ctx->channel_type);
     spicemig_migration_info_t info;
+    expert_field *step = NULL;
     const char *text = NULL;
 
     spicemig_migration_get_info(migration, pinfo->pool, &info);
     if (ctx->from_server && type == SPICE_MSG_MIGRATE) {
+        step = &ei_step_switch_over;
         text = wmem_strdup_printf(pinfo->pool, "MIGRATE on the %s channel", channel);
     } else if (!ctx->from_server && type == SPICE_MSGC_MIGRATE_DATA) {
+        step = &ei_step_forwarded;
         if (forward && forward->src_frame)
-            text = wmem_strdup_printf(pinfo->pool, "%s body forwarded to the destination (source frame %u)",
-                                      channel, forward->src_frame);
+            text = wmem_strdup_printf(pinfo->pool, "%s body forwarded to the destination%s (source frame %u)",
+                                      channel, forward->modified ? ", modified" : "", forward->src_frame);
     } else if (ctx->channel_type == SPICE_CHANNEL_MAIN && ctx->from_server) {
         switch (type) {
         case SPICE_MSG_MAIN_MIGRATE_BEGIN:
         case SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS:
         case SPICE_MSG_MAIN_MIGRATE_SWITCH_HOST:
+            step = &ei_step_begin;
             text = wmem_strdup_printf(pinfo->pool, "%s begins: %s to %s",
-                                      type == SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS ? "Seamless migration"
-                                      : type == SPICE_MSG_MAIN_MIGRATE_BEGIN ? "Semi-seamless migration"
-                                      : "Switch-host migration",
+                                      type == SPICE_MSG_MAIN_MIGRATE_BEGIN_SEAMLESS ? "seamless migration"
+                                      : type == SPICE_MSG_MAIN_MIGRATE_BEGIN ? "semi-seamless migration"
+                                      : "switch-host migration",
                                       info.source ? info.source : "the source",
                                       info.destination ? info.destination : "?");
             break;
         case SPICE_MSG_MAIN_MIGRATE_DST_SEAMLESS_ACK:
-            text = "The destination accepts the seamless migration";
+            step = &ei_step_dst_answer;
+            text = "the destination accepts the seamless migration";
             break;
         case SPICE_MSG_MAIN_MIGRATE_DST_SEAMLESS_NACK:
-            text = "The destination refuses the seamless migration";
+            step = &ei_step_dst_answer;
+            text = "the destination refuses the seamless migration";
             break;
         case SPICE_MSG_MAIN_MIGRATE_CANCEL:
-            text = "The source cancels the migration";
+            step = &ei_step_end;
+            text = "the source cancels the migration";
             break;
         case SPICE_MSG_MAIN_MIGRATE_END:
-            text = "The source ends the migration";
+            step = &ei_step_end;
+            text = "the source ends the migration";
             break;
         default:
             break;
@@ -1214,17 +1315,19 @@ add_milestone(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicem
         switch (type) {
         case SPICE_MSGC_MAIN_MIGRATE_CONNECTED:
         case SPICE_MSGC_MAIN_MIGRATE_CONNECTED_SEAMLESS:
-            text = "The client is connected to the destination";
+            step = &ei_step_connected;
+            text = "the client is connected to the destination";
             break;
         case SPICE_MSGC_MAIN_MIGRATE_CONNECT_ERROR:
-            text = "The client could not connect to the destination";
+            step = &ei_step_connected;
+            text = "the client could not connect to the destination";
             break;
         default:
             break;
         }
     }
     if (text)
-        proto_tree_add_expert_format(tree, pinfo, &ei_milestone, body, 0, 0, "Migration %u: %s", info.id, text);
+        add_step(tree, body, 0, pinfo, step, info.id, text);
 }
 
 /* The source's display body against the client's DISPLAY_INIT on the same
@@ -1504,6 +1607,13 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
         { &hf_hop,
           { "Hop", "spicemig.hop", FT_STRING, BASE_NONE, NULL, 0x0,
             "Which leg of its way from source to destination this migrate-data body is on", HFILL }},
+        { &hf_milestone,
+          { "Migration step", "spicemig.milestone", FT_NONE, BASE_NONE, NULL, 0x0,
+            "Any step of a migration's timeline (the spicemig.milestone.* expert infos)", HFILL }},
+        { &hf_forward_identical,
+          { "Forwarded copy", "spicemig.forward_identical", FT_BOOLEAN, BASE_NONE,
+            TFS(&tfs_identical_modified), 0x0,
+            "Whether the client forwarded the source's body byte for byte", HFILL }},
         { &hf_forwarded_from,
           { "Forwarded from", "spicemig.forwarded_from", FT_FRAMENUM, BASE_NONE,
             FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
@@ -1567,9 +1677,28 @@ spicemig_register_analysis(int proto, expert_module_t *expert)
         { &ei_forward_unmatched,
           { "spicemig.forward_unmatched", PI_SEQUENCE, PI_NOTE,
             "No source copy of this forwarded body in the capture (it began too late?)", EXPFILL }},
-        { &ei_milestone,
-          { "spicemig.milestone", PI_SEQUENCE, PI_CHAT,
-            "A step of the migration", EXPFILL }},
+        /* In the order of a migration: the Expert dialog groups them so. */
+        { &ei_step_begin,
+          { "spicemig.milestone.begin", PI_SEQUENCE, PI_CHAT,
+            "Migration step: the source begins the migration", EXPFILL }},
+        { &ei_step_dst_answer,
+          { "spicemig.milestone.dst_answer", PI_SEQUENCE, PI_CHAT,
+            "Migration step: the destination answers the seamless request", EXPFILL }},
+        { &ei_step_connected,
+          { "spicemig.milestone.connected", PI_SEQUENCE, PI_CHAT,
+            "Migration step: the client connects to the destination, or cannot", EXPFILL }},
+        { &ei_step_switch_over,
+          { "spicemig.milestone.switch_over", PI_SEQUENCE, PI_CHAT,
+            "Migration step: switch-over, MIGRATE on a channel", EXPFILL }},
+        { &ei_step_forwarded,
+          { "spicemig.milestone.forwarded", PI_SEQUENCE, PI_CHAT,
+            "Migration step: the client forwards a body to the destination", EXPFILL }},
+        { &ei_step_resumed,
+          { "spicemig.milestone.resumed", PI_SEQUENCE, PI_CHAT,
+            "Migration step: the destination resumes drawing", EXPFILL }},
+        { &ei_step_end,
+          { "spicemig.milestone.end", PI_SEQUENCE, PI_CHAT,
+            "Migration step: the source ends or cancels the migration", EXPFILL }},
         { &ei_display_init_mismatch,
           { "spicemig.display_init_mismatch", PI_PROTOCOL, PI_WARN,
             "The source's display body differs from the client's DISPLAY_INIT", EXPFILL }},

@@ -34,6 +34,32 @@ spicemig_body_init(spicemig_body_t *body, tvbuff_t *tvb, packet_info *pinfo, gui
 }
 
 
+void
+spicemig_note_info_problem(packet_info *pinfo, const char *problem)
+{
+    char *text;
+
+    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_INFO_PROBLEM))
+        return;
+    /* Tree labels start with a capital; inside the Info line a word only
+     * keeps it when it is an acronym ("DCMD", "GLZ"). */
+    text = wmem_strdup(pinfo->pool, problem);
+    if (g_ascii_isupper(text[0]) && g_ascii_islower(text[1]))
+        text[0] = g_ascii_tolower(text[0]);
+    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_INFO_PROBLEM, text);
+}
+
+const char *
+spicemig_take_info_problem(packet_info *pinfo)
+{
+    const char *problem = (const char *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig,
+                                                         SPICEMIG_KEY_INFO_PROBLEM);
+
+    if (problem)
+        p_remove_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_INFO_PROBLEM);
+    return problem;
+}
+
 typedef struct {
     spicemig_dst_outcome_t outcome;
     const char            *reason;
@@ -44,7 +70,7 @@ spicemig_note_problem(packet_info *pinfo, spicemig_dst_outcome_t outcome, const 
 {
     dst_note_t *note = (dst_note_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_DST_OUTCOME);
 
-    spicemig_info_note_problem(pinfo, problem);
+    spicemig_note_info_problem(pinfo, problem);
     if (outcome == SPICEMIG_DST_ACCEPTS)
         return;
     if (!note) {

@@ -306,3 +306,15 @@ spicemig_channel_name(guint8 channel_type)
 
     return name ? name : "SPICE";
 }
+
+#define RIGHTWARDS_ARROW "\xe2\x86\x92" /* U+2192, as in the hop "source→client" */
+
+const char *
+spicemig_hop_ascii(wmem_allocator_t *scope, const char *hop)
+{
+    const char *arrow = strstr(hop, RIGHTWARDS_ARROW);
+
+    if (!arrow)
+        return hop;
+    return wmem_strdup_printf(scope, "%.*s->%s", (int)(arrow - hop), hop, arrow + strlen(RIGHTWARDS_ARROW));
+}

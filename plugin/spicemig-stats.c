@@ -26,7 +26,7 @@
 static const char *const node_migrations = "Migrations by kind";
 static const char *const node_outcomes = "Migrations by outcome";
 static const char *const node_bodies = "Migrate-data bodies by magic and hop";
-static const char *const node_problems = "Problems by expert info";
+static const char *const node_problems = "Problems by severity and expert info";
 
 static int st_migrations = -1;
 static int st_outcomes = -1;
@@ -48,6 +48,7 @@ count_problem(void *tapdata _U_, packet_info *pinfo _U_, epan_dissect_t *edt _U_
 {
     const expert_info_t *expert = (const expert_info_t *)data;
     header_field_info *hfinfo;
+    int severity_node;
 
     if (!active_tree || expert->severity < PI_WARN || expert->hf_index <= 0)
         return TAP_PACKET_DONT_REDRAW;
@@ -55,7 +56,9 @@ count_problem(void *tapdata _U_, packet_info *pinfo _U_, epan_dissect_t *edt _U_
     if (!hfinfo || !g_str_has_prefix(hfinfo->abbrev, "spicemig."))
         return TAP_PACKET_DONT_REDRAW;
     tick_stat_node(active_tree, node_problems, 0, TRUE);
-    tick_stat_node(active_tree, hfinfo->abbrev, st_problems, FALSE);
+    severity_node = tick_stat_node(active_tree, expert->severity == PI_ERROR ? "Errors" : "Warnings", st_problems,
+                                   TRUE);
+    tick_stat_node(active_tree, hfinfo->abbrev, severity_node, FALSE);
     return TAP_PACKET_REDRAW;
 }
 
@@ -134,7 +137,8 @@ tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, const v
     if (record->magic) {
         tick_stat_node(st, node_bodies, 0, TRUE);
         magic_node = tick_stat_node(st, record->magic, st_bodies, TRUE);
-        tick_stat_node(st, record->hop, magic_node, FALSE);
+        /* ASCII: tshark pads the tree's columns by bytes, not characters. */
+        tick_stat_node(st, spicemig_hop_ascii(pinfo->pool, record->hop), magic_node, FALSE);
     }
     return TAP_PACKET_REDRAW;
 }

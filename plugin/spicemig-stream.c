@@ -44,7 +44,6 @@
 #define SPICE_MAGIC_BE       0x52454451 /* "REDQ" read big-endian */
 #define SPICEMIG_VNC_PORTS   "5900-5901"
 #define MULTIPLICATION_SIGN  "\xc3\x97"  /* U+00D7, as in "DRAW_COPY ×36" */
-#define RIGHTWARDS_ARROW     "\xe2\x86\x92" /* U+2192, as in the hop "source→client" */
 #define BUILTIN_TABLE_KEY    0           /* the one entry of spicemig.builtin */
 
 /* What comes at a position of one direction's byte stream. */
@@ -126,7 +125,6 @@ typedef struct {
     info_entry_t    last;        /* the latest entry, repeated `last_count` times */
     guint           last_count;
     guint           messages;
-    const char     *problem;     /* first error of the message being decoded */
     /* The names the built-in's messages of this frame have a
      * spicemig.msg.name for. */
     const char     *named[MAX_NAMED_PER_FRAME];
@@ -479,23 +477,6 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
     return view;
 }
 
-void
-spicemig_info_note_problem(packet_info *pinfo, const char *problem)
-{
-    frame_view_t *view = find_frame_view(pinfo);
-
-    char *text;
-
-    if (!view || view->problem)
-        return;
-    /* Tree labels start with a capital; inside the Info line a word only
-     * keeps it when it is an acronym ("DCMD", "GLZ"). */
-    text = wmem_strdup(pinfo->pool, problem);
-    if (g_ascii_isupper(text[0]) && g_ascii_islower(text[1]))
-        text[0] = g_ascii_tolower(text[0]);
-    view->problem = text;
-}
-
 static void
 append_info_entry(wmem_strbuf_t *text, const info_entry_t *entry, guint count)
 {
@@ -532,23 +513,21 @@ add_message_info(packet_info *pinfo, frame_view_t *view, const spicemig_conv_t *
                  const char *name, const char *hop, const char *summary)
 {
     info_entry_t entry = { spicemig_channel_name(conv->channel_type), name, NULL };
+    const char *problem = spicemig_take_info_problem(pinfo);
 
-    if (!view->shown) {
-        view->problem = NULL;
+    if (!view->shown)
         return;
-    }
-    if (hop || (summary && *summary) || view->problem) {
+    if (hop || (summary && *summary) || problem) {
         wmem_strbuf_t *details = wmem_strbuf_new(pinfo->pool, "");
 
         if (hop)
             wmem_strbuf_append_printf(details, " %s", hop);
         if (summary && *summary)
             wmem_strbuf_append_printf(details, " %s", summary);
-        if (view->problem)
-            wmem_strbuf_append_printf(details, " [%s]", view->problem);
+        if (problem)
+            wmem_strbuf_append_printf(details, " [%s]", problem);
         entry.details = wmem_strbuf_finalize(details);
     }
-    view->problem = NULL;
 
     view->messages++;
     if (view->last_count && same_info_entry(&view->last, &entry)) {
@@ -710,7 +689,7 @@ dissect_link_caps(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, gboolean 
         proto_tree_add_expert_format(tree, pinfo, &ei_link_caps, tvb, counts_offset, 12,
                                      "%u common + %u channel capability words at offset %u run past the "
                                      "%u-byte link message", num_common, num_channel, caps_offset, msg_len);
-        spicemig_info_note_problem(pinfo, "capabilities run past the message");
+        spicemig_note_info_problem(pinfo, "capabilities run past the message");
         return;
     }
     caps_start = fixed_start + (int)caps_offset;
@@ -871,13 +850,10 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
 static void
 add_hop_ascii(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const char *hop)
 {
-    const char *arrow;
-
-    if (!hop || !proto_field_is_referenced(tree, hf_hop_ascii) || !(arrow = strstr(hop, RIGHTWARDS_ARROW)))
+    if (!hop || !proto_field_is_referenced(tree, hf_hop_ascii))
         return;
     proto_item_set_hidden(proto_tree_add_string(tree, hf_hop_ascii, body, 0, 0,
-                                                wmem_strdup_printf(pinfo->pool, "%.*s->%s", (int)(arrow - hop), hop,
-                                                                   arrow + strlen(RIGHTWARDS_ARROW))));
+                                                spicemig_hop_ascii(pinfo->pool, hop)));
 }
 
 /* A data-phase message spicemig shows itself: the migration messages, the
@@ -1030,7 +1006,7 @@ dissect_data_messages(tvbuff_t *tvb, int offset, spicemig_pos_t tvb_seq, packet_
                                          "%s claims a %" PRIu64 "-byte body, more than the %u bytes of any "
                                          "SPICE message; not SPICE framing",
                                          spicemig_message_name(&ctx, type), msg_len - header_len, MAX_MESSAGE_BODY);
-            spicemig_info_note_problem(pinfo, "message size implausible");
+            spicemig_note_info_problem(pinfo, "message size implausible");
             add_message_info(pinfo, view, conv, spicemig_message_name(&ctx, type), NULL, NULL);
             return offset + remaining;
         }
@@ -1135,7 +1111,7 @@ frame_messages(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, 
                                          link_min_len(phase), LINK_HEADER_LEN + MAX_LINK_BODY);
             if (!PINFO_FD_VISITED(pinfo))
                 lose_framing(conv, from_server, seq, pinfo->num);
-            spicemig_info_note_problem(pinfo, "link message size implausible");
+            spicemig_note_info_problem(pinfo, "link message size implausible");
             add_message_info(pinfo, view, conv, val_to_str_const(phase, link_name_vals, "LINK"), NULL, NULL);
             return tvb_reported_length(tvb);
         }

@@ -25,6 +25,7 @@ enum {
     SPICEMIG_KEY_FRAME_VIEW,     /* spicemig-stream.c: the frame's one item and its Info line */
     SPICEMIG_KEY_TLS_CONSUMED,   /* spicemig-tls.c: bytes framed in this frame's earlier TLS records */
     SPICEMIG_KEY_DST_OUTCOME,    /* spicemig-body-checks.c: the destination verdict being noted */
+    SPICEMIG_KEY_INFO_PROBLEM,   /* spicemig-body-checks.c: the message's problem for the Info column */
     SPICEMIG_KEY_RESUMED_SHOWN,  /* spicemig-analysis.c: the "resumed drawing" milestone is shown */
     SPICEMIG_KEY_BODY_PROBLEM_SHOWN /* spicemig-analysis.c: a body never sent or forwarded is said */
 };
@@ -49,6 +50,8 @@ spicemig_messages_of(guint8 channel_type)
 }
 /* Whether the channel (or every channel, for common types) has this message in this direction. */
 gboolean spicemig_message_known(const spicemig_msg_ctx_t *ctx, guint16 type);
+/* A hop ("source→client") spelt "source->client", in `scope`. */
+const char *spicemig_hop_ascii(wmem_allocator_t *scope, const char *hop);
 /* "Display", "Main", ...; "SPICE" while the channel is unknown. */
 const char *spicemig_channel_name(guint8 channel_type);
 
@@ -98,6 +101,11 @@ typedef enum {
  * labels' words: the first one of a message ends its Info column entry as
  * " [problem]", the worst outcome is the destination's verdict. */
 void spicemig_note_problem(packet_info *pinfo, spicemig_dst_outcome_t outcome, const char *problem);
+/* The Info column side of spicemig_note_problem(), for problems that are no
+ * verdict on a body (stream framing, forwarding); the first of a message wins. */
+void spicemig_note_info_problem(packet_info *pinfo, const char *problem);
+/* The message's problem noted so far, or NULL; forgets it for the next message. */
+const char *spicemig_take_info_problem(packet_info *pinfo);
 spicemig_dst_outcome_t spicemig_take_dst_outcome(packet_info *pinfo, const char **reason);
 /* proto_tree_add_item() of a fixed-part field when the body holds all of it,
  * so that a body cut short keeps the fields it has. Returns whether the field
@@ -289,8 +297,6 @@ void spicemig_add_link_caps(proto_tree *tree, tvbuff_t *tvb, int caps_start, gui
 /* ---- spicemig-stream.c: SPICE stream framing and the frame's view ---- */
 void spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs_module);
 void spicemig_handoff_stream(void);
-/* The Info column side of spicemig_note_problem(); also for stream problems. */
-void spicemig_info_note_problem(packet_info *pinfo, const char *problem);
 /* Where a tvb starts in its direction's byte stream: the TCP sequence number
  * on TCP, the position spicemig-tls.c gives inside TLS. */
 typedef guint64 spicemig_pos_t;

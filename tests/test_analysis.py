@@ -186,15 +186,48 @@ class ForwardModified(unittest.TestCase):
     def test_first_differing_field_named(self):
         rows = fields(self.CAP, "spicemig.forward_modified", "frame.number", "spicemig.forwarded_from",
                       "_ws.expert.message", "spicemig.display.glz_dict.size")
+        # The field's label and both values; the timeline says the body came through modified.
         self.assertEqual(rows, [[["281"], ["280"],
                                  ["Forwarded body differs from the source's (frame 280) from offset 60 on: "
-                                  "spicemig.display.glz_dict.size",
-                                  "Migration 1: Display body forwarded to the destination (source frame 280)"],
+                                  "GLZ window size: 6290432 at the source, 6290433 forwarded",
+                                  "Migration 1: Display body forwarded to the destination, modified "
+                                  "(source frame 280)"],
                                  ["6290433"]]])
 
+    def test_both_copies_say_so(self):
+        # The source copy too, though the difference shows in a later frame.
+        self.assertEqual(column(self.CAP, "spicemig.forward_identical == 0", "frame.number"), ["280", "281"])
+        self.assertEqual(column(self.CAP, "spicemig.forward_identical == 1", "frame.number"),
+                         ["276", "277", "284", "296"])
+        self.assertEqual(column(self.CAP, "frame.number in {280, 281}", "_ws.col.Info"),
+                         ["Display MIGRATE_DATA source\u2192client DCMD v1: 1 surface, GLZ window 6290432 "
+                          "[forwarded copy (frame 281) modified]",
+                          "Display MIGRATE_DATA client\u2192destination DCMD v1: 1 surface, GLZ window 6290433 "
+                          "[differs from the source's copy (frame 280): GLZ window size: 6290432 at the source, "
+                          "6290433 forwarded]"])
+
     def test_other_bodies_intact(self):
+        self.assertEqual(column(self.CAP, "frame.number == 277", "_ws.col.Info"),
+                         ["Inputs MIGRATE_DATA client\u2192destination ICMD v1: motion count 0"])
         self.assertEqual(count(self.CAP, "spicemig.forward_missing || spicemig.forward_unmatched"), 0)
         self.assertEqual(count(self.CAP, "spicemig.forwarded_from"), 3)
+
+
+class LostBodies(unittest.TestCase):
+    """A body never forwarded or never sent is in the Info column: of the
+    source copy, and of the frame where it became known."""
+
+    def test_never_forwarded(self):
+        cap = "synthetic/forward-missing.pcap"
+        self.assertEqual(fields(cap, "spicemig.forward_missing || spicemig.forward_missing_in", "frame.number",
+                                "_ws.col.Info"),
+                         [[["44"], ["Display MIGRATE_DATA source\u2192client DCMD v1: 1 surface, GLZ window 6290432 "
+                                    "[never forwarded]"]],
+                          [["52"], ["Display ACK_SYNC [display body never forwarded]"]]])
+
+    def test_never_sent(self):
+        self.assertEqual(column("synthetic/body-never-sent.pcap", "spicemig.body_never_sent", "_ws.col.Info"),
+                         ["Display MARK [display body never sent]"])
 
 
 if __name__ == "__main__":

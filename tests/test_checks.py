@@ -42,9 +42,9 @@ class Timeline(unittest.TestCase):
         milestones = [(int(frame[0]), message) for frame, messages in rows
                       for message in messages if message.startswith("Migration 1")]
         self.assertEqual(milestones, [
-            (174, "Migration 1: Seamless migration begins: 127.0.0.1:5910 to 127.0.0.1:5912"),
-            (214, "Migration 1: The destination accepts the seamless migration"),
-            (245, "Migration 1: The client is connected to the destination"),
+            (174, "Migration 1: seamless migration begins: 127.0.0.1:5910 to 127.0.0.1:5912"),
+            (214, "Migration 1: the destination accepts the seamless migration"),
+            (245, "Migration 1: the client is connected to the destination"),
             (260, "Migration 1: MIGRATE on the Main channel"),
             (262, "Migration 1: MIGRATE on the Inputs channel"),
             (264, "Migration 1: MIGRATE on the Display channel"),
@@ -54,6 +54,16 @@ class Timeline(unittest.TestCase):
             (296, "Migration 1: Main body forwarded to the destination (source frame 284)"),
             (316, "Migration 1: the destination resumed drawing, 1.354679096 s after the source's last drawing"),
         ])
+
+    def test_one_expert_info_per_kind_of_step(self):
+        # The Expert dialog groups by expert info: one group per step, in the migration's order.
+        steps = {"begin": ["174"], "dst_answer": ["214"], "connected": ["245"],
+                 "switch_over": ["260", "262", "264", "266"], "forwarded": ["277", "281", "296"],
+                 "resumed": ["316"], "end": []}
+        for step, frames in steps.items():
+            self.assertEqual(column(REAL, "spicemig.milestone." + step, "frame.number"), frames, step)
+        self.assertEqual(column("semi-seamless.pcapng", "spicemig.milestone.end", "_ws.expert.message"),
+                         ["Migration 1: the source ends the migration"])
 
     def test_clean_real_capture(self):
         self.assertEqual(count(REAL, WARNINGS), 0)
@@ -69,7 +79,7 @@ class DestinationVerdict(unittest.TestCase):
                          [[["281"], ["accepted but unsafe"], ["surface id 1024 out of range"],
                            ["1024"]]])
         self.assertIn("Forwarded body differs from the source's (frame 280) from offset 85 on: "
-                      "spicemig.display.surface.id",
+                      "Surface id: 0 at the source, 1024 forwarded",
                       column(cap, "spicemig.forward_modified", "_ws.expert.message"))
 
     def test_newer_version_is_rejected(self):
@@ -81,8 +91,9 @@ class DestinationVerdict(unittest.TestCase):
 
 class ModifiedFieldNames(unittest.TestCase):
     def test_main_and_char_device_fields(self):
-        for offset, field in ((34, "spicemig.main.agent2client.chunk_header_size"),
-                              (13, "spicemig.chardev.num_client_tokens")):
+        # The field's label, and its value in each copy.
+        for offset, field in ((34, "Chunk header bytes read: 0 at the source, 1 forwarded"),
+                              (13, "Char device client tokens: 0 at the source, 1 forwarded")):
             with self.subTest(offset=offset):
                 cap = altered("mnmd-%d.pcapng" % offset, "--frame", "296", "--magic", "MNMD",
                               "--offset", str(offset))

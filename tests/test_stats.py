@@ -5,9 +5,10 @@ import unittest
 
 from spicemig_tshark import capture, stats_tree_rows, tshark
 
-BODIES = [(1, "MNMD", 2), (2, "source\u2192client", 1), (2, "client\u2192destination", 1),
-          (1, "ICMD", 2), (2, "source\u2192client", 1), (2, "client\u2192destination", 1),
-          (1, "DCMD", 2), (2, "source\u2192client", 1), (2, "client\u2192destination", 1)]
+# Hops in ASCII: tshark pads the tree's columns by bytes, "\u2192" would shift them.
+BODIES = [(1, "MNMD", 2), (2, "source->client", 1), (2, "client->destination", 1),
+          (1, "ICMD", 2), (2, "source->client", 1), (2, "client->destination", 1),
+          (1, "DCMD", 2), (2, "source->client", 1), (2, "client->destination", 1)]
 RULE = "=" * 193
 HEADER = ("#   Kind                                 Outcome   Source                Destination            Begin    End"
           " Begin>MIGRATE   MIGRATE>fwd   Display gap  Sent Forwarded Missing Modified Unmatched")
@@ -26,11 +27,16 @@ class Tree(unittest.TestCase):
                          [(0, "Migrations by kind", 1), (1, "seamless", 1),
                           (0, "Migrations by outcome", 1), (1, "completed", 1),
                           (0, "Migrate-data bodies by magic and hop", 6)] + BODIES
-                         + [(0, "Problems by expert info", 0)])
+                         + [(0, "Problems by severity and expert info", 0)])
 
-    def test_problems_by_expert_info(self):
-        self.assertEqual(stats_tree_rows(report("synthetic/forward-modified.pcapng", "spicemig,tree"))[-2:],
-                         [(0, "Problems by expert info", 1), (1, "spicemig.forward_modified", 1)])
+    def test_problems_by_severity_and_expert_info(self):
+        self.assertEqual(stats_tree_rows(report("synthetic/forward-modified.pcapng", "spicemig,tree"))[-3:],
+                         [(0, "Problems by severity and expert info", 1), (1, "Warnings", 1),
+                          (2, "spicemig.forward_modified", 1)])
+        rows = stats_tree_rows(report("synthetic/malformed-pointer-out-of-bounds.pcap", "spicemig,tree"))
+        self.assertEqual(rows[rows.index((0, "Problems by severity and expert info", 1)):],
+                         [(0, "Problems by severity and expert info", 1), (1, "Errors", 1),
+                          (2, "spicemig.pointer_out_of_bounds", 1)])
 
     def test_extra_channels(self):
         rows = stats_tree_rows(report("seamless-extra-channels.pcapng", "spicemig,tree"))
