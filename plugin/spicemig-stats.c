@@ -139,7 +139,42 @@ tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_, const v
     return TAP_PACKET_REDRAW;
 }
 
-/* ---- the per-migration table ---- */
+/* ---- one migration's row, as both tables show it ---- */
+
+/* What the capture does not tell, or a migration that has nothing to tell
+ * there (no reason for a plain completed migration). */
+#define NOT_KNOWN "-"
+
+typedef struct {
+    spicemig_migration_info_t info;
+    const char *source, *destination, *end_frame, *reason;
+    const char *begin_to_migrate, *migrate_to_forwarded, *display_gap, *begin_to_end;
+} migration_row_t;
+
+static const char *
+seconds_text(wmem_allocator_t *scope, const nstime_t *time, gboolean known)
+{
+    return known ? wmem_strdup_printf(scope, "%.9f", nstime_to_sec(time)) : NOT_KNOWN;
+}
+
+/* Strings in `scope`. */
+static void
+migration_row_get(const spicemig_migration_t *migration, wmem_allocator_t *scope, migration_row_t *row)
+{
+    const spicemig_migration_info_t *info = &row->info;
+
+    spicemig_migration_get_info(migration, scope, &row->info);
+    row->source = info->source ? info->source : NOT_KNOWN;
+    row->destination = info->destination ? info->destination : NOT_KNOWN;
+    row->end_frame = info->end_frame ? wmem_strdup_printf(scope, "%u", info->end_frame) : NOT_KNOWN;
+    row->reason = info->reason ? info->reason : NOT_KNOWN;
+    row->begin_to_migrate = seconds_text(scope, &info->begin_to_migrate, info->begin_to_migrate_known);
+    row->migrate_to_forwarded = seconds_text(scope, &info->migrate_to_forwarded, info->migrate_to_forwarded_known);
+    row->display_gap = seconds_text(scope, &info->display_gap, info->display_gap_known);
+    row->begin_to_end = seconds_text(scope, &info->begin_to_end, info->begin_to_end_known);
+}
+
+/* ---- the per-migration text table ---- */
 
 typedef struct {
     GPtrArray  *migrations;  /* const spicemig_migration_t *, in the order first seen */
@@ -170,15 +205,6 @@ table_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, con
 }
 
 static void
-print_time(const nstime_t *time, gboolean known)
-{
-    if (known)
-        printf(" %13.9f", nstime_to_sec(time));
-    else
-        printf(" %13s", "-");
-}
-
-static void
 table_draw(void *tapdata)
 {
     migrations_table_t *table = (migrations_table_t *)tapdata;
@@ -191,23 +217,16 @@ table_draw(void *tapdata)
            "#", "Kind", "Outcome", "Source", "Destination", "Begin", "End", "Begin>MIGRATE", "MIGRATE>fwd",
            "Display gap", "Sent", "Forwarded", "Missing", "Modified", "Unmatched");
     for (i = 0; i < table->migrations->len; i++) {
-        spicemig_migration_info_t info;
+        migration_row_t row;
+        const spicemig_migration_info_t *info = &row.info;
 
-        spicemig_migration_get_info((const spicemig_migration_t *)g_ptr_array_index(table->migrations, i),
-                                    scope, &info);
-        printf("%-3u %-36s %-9s %-21s %-21s %6u", info.id, info.kind, info.outcome, info.source ? info.source : "-",
-               info.destination ? info.destination : "-", info.begin_frame);
-        if (info.end_frame)
-            printf(" %6u", info.end_frame);
-        else
-            printf(" %6s", "-");
-        print_time(&info.begin_to_migrate, info.begin_to_migrate_known);
-        print_time(&info.migrate_to_forwarded, info.migrate_to_forwarded_known);
-        print_time(&info.display_gap, info.display_gap_known);
-        printf(" %5u %9u %7u %8u %9u\n", info.bodies_sent, info.bodies_forwarded, info.bodies_missing,
-               info.bodies_modified, info.bodies_unmatched);
-        if (info.reason)
-            printf("    Reason: %s\n", info.reason);
+        migration_row_get((const spicemig_migration_t *)g_ptr_array_index(table->migrations, i), scope, &row);
+        printf("%-3u %-36s %-9s %-21s %-21s %6u %6s %13s %13s %13s %5u %9u %7u %8u %9u\n", info->id, info->kind,
+               info->outcome, row.source, row.destination, info->begin_frame, row.end_frame, row.begin_to_migrate,
+               row.migrate_to_forwarded, row.display_gap, info->bodies_sent, info->bodies_forwarded,
+               info->bodies_missing, info->bodies_modified, info->bodies_unmatched);
+        if (info->reason)
+            printf("    Reason: %s\n", info->reason);
     }
     wmem_destroy_allocator(scope);
     printf("%s\n", TABLE_RULE);
