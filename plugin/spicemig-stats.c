@@ -307,23 +307,23 @@ enum {
  * times are strings, for the dash of an unknown one. The reason, long, is
  * last: the dialog sizes every other column to its contents. */
 static stat_tap_table_item migration_table_columns[MIGRATION_TABLE_COLUMNS] = {
-    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Migration",              "%9u" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Kind",                   "%-36s" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Outcome",                "%-9s" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Source",                 "%-21s" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Destination",            "%-21s" },
-    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Begin frame",            "%11u" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "End frame",              "%9s" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Begin\u2192MIGRATE (s)",     "%17s" },
+    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Migration",                 "%9u" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Kind",                      "%-36s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Outcome",                   "%-9s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Source",                    "%-21s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Destination",               "%-21s" },
+    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Begin frame",               "%11u" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "End frame",                 "%9s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Begin\u2192MIGRATE (s)",    "%17s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "MIGRATE\u2192forwarded (s)", "%21s" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Display gap (s)",        "%15s" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Begin\u2192end (s)",         "%13s" },
-    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies sent",            "%11u" },
-    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies forwarded",       "%16u" },
-    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies missing",         "%14u" },
-    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies modified",        "%15u" },
-    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies unmatched",       "%16u" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Reason",                 "%s" }
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Display gap (s)",           "%15s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Begin\u2192end (s)",        "%13s" },
+    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies sent",               "%11u" },
+    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies forwarded",          "%16u" },
+    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies missing",            "%14u" },
+    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies modified",           "%15u" },
+    { TABLE_ITEM_UINT,   TAP_ALIGN_RIGHT, "Bodies unmatched",          "%16u" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT,  "Reason",                    "%s" }
 };
 
 /* Migration id -> its row + 1. Rows live as long as the table: Wireshark
