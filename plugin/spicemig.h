@@ -277,7 +277,8 @@ void spicemig_migration_get_info(const spicemig_migration_t *migration, wmem_all
 void spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
                                         const spicemig_analysis_conn_t *analysis);
 
-/* ---- spicemig-stats.c: -z spicemig,tree and -z spicemig,migrations ---- */
+/* ---- spicemig-stats.c: -z spicemig,tree, -z spicemig,migrations and
+ * -z spicemig,migration_table ---- */
 void spicemig_register_stats(void);
 
 /* ---- spicemig-replacements.c: messages the built-in SPICE dissector gets

@@ -244,3 +244,54 @@ def malformed(capture_name, two_pass=True):
     if two_pass:
         args.append("-2")
     return collections.Counter(re.findall(r"^\s*\[Malformed Packet: ([^\]:]+)", tshark(*args), re.MULTILINE))
+
+
+def stat_table_rows(text, title):
+    """The rows of the stat table TITLE in `-z` output (a statistic of
+    register_stat_tap_table_ui, printed by tshark's tap-simple_stattable), as
+    one dict per row: column name -> cell, trimmed. Every cell, the column
+    names too, ends with " |"; a line without that names one of the
+    statistic's tables. The same in 4.0, 4.4 and 4.6."""
+    lines = text.split("\n" + title + ":\n", 1)[1].splitlines()
+    assert lines[0].startswith("Filter for statistics:"), lines[0]
+    columns = [name.strip() for name in lines[1].split(" |")[:-1]]
+    rows = []
+    for line in lines[2:]:
+        if line.startswith("====="):
+            break
+        if line.endswith(" |"):
+            rows.append(dict(zip(columns, (cell.strip() for cell in line.split(" |")[:-1]), strict=True)))
+    return rows
+
+
+def stat_table_columns(text, title):
+    """The column names of the stat table TITLE in `-z` output, in order."""
+    header = text.split("\n" + title + ":\n", 1)[1].splitlines()[1]
+    return [name.strip() for name in header.split(" |")[:-1]]
+
+
+# `-z spicemig,migrations`: the columns of a row, and their widths.
+MIGRATIONS_COLUMNS = [("#", 3), ("Kind", 36), ("Outcome", 9), ("Source", 21), ("Destination", 21), ("Begin", 6),
+                      ("End", 6), ("Begin>MIGRATE", 13), ("MIGRATE>fwd", 13), ("Display gap", 13), ("Sent", 5),
+                      ("Forwarded", 9), ("Missing", 7), ("Modified", 8), ("Unmatched", 9)]
+
+
+def migrations_rows(text):
+    """The rows of the `-z spicemig,migrations` table, as one dict per
+    migration: column -> value, trimmed, and "Reason" -> its Reason: line
+    (None without one)."""
+    lines = text.split("\nSPICE migrations (times in seconds)\n", 1)[1].splitlines()[1:]
+    rows = []
+    for line in lines:
+        if line.startswith("====="):
+            break
+        if line.startswith("    Reason: "):
+            rows[-1]["Reason"] = line[len("    Reason: "):]
+            continue
+        row, start = {}, 0
+        for name, width in MIGRATIONS_COLUMNS:
+            row[name] = line[start:start + width].strip()
+            start += width + 1
+        row["Reason"] = None
+        rows.append(row)
+    return rows
