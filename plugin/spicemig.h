@@ -198,6 +198,18 @@ void spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_
                             const char *destination, guint32 value);
 void spicemig_outcome_get(const spicemig_outcome_t *outcome, wmem_allocator_t *scope,
                           spicemig_outcome_info_t *info);
+/* A failure or setback shown on a frame: its expert info and text, and a
+ * short label ("failed", "connect error"). */
+typedef struct {
+    expert_field *ei;
+    const char   *label;
+    const char   *text;
+} spicemig_outcome_problem_t;
+/* The outcome's failure and at most one setback. */
+#define SPICEMIG_OUTCOME_MAX_PROBLEMS 2
+/* The problems the outcome shows on this frame (texts in pinfo->pool); returns how many. */
+guint spicemig_outcome_problems(const spicemig_outcome_t *outcome, guint32 id, packet_info *pinfo,
+                                spicemig_outcome_problem_t problems[SPICEMIG_OUTCOME_MAX_PROBLEMS]);
 /* Kind, outcome, reason, end and the time to it, and the warning on the
  * frame where a failure or setback shows. */
 void spicemig_outcome_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const spicemig_outcome_t *outcome,
