@@ -40,6 +40,7 @@ proto_register_spicemig(void)
     spicemig_register_analysis(proto_spicemig, expert);
     spicemig_register_outcome(proto_spicemig, expert);
     spicemig_register_tls(proto_spicemig, expert);
+    spicemig_register_flow(proto_spicemig);
 }
 
 static void

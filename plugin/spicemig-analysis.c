@@ -386,6 +386,63 @@ spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, 
         conn->dst_of = migration;
 }
 
+/* ---- the "spicemig" tap: the arrows of the Flow Graph ---- */
+
+/* An arrow between the client and the server that is `server` in
+ * `migration`, in the frame's direction. */
+static spicemig_tap_t *
+new_arrow(packet_info *pinfo, const spicemig_migration_t *migration, spicemig_party_t server, gboolean from_server,
+          const char *channel, const char *label, const char *comment)
+{
+    spicemig_tap_t *record = wmem_new0(pinfo->pool, spicemig_tap_t);
+
+    record->migration = migration;
+    record->sender = from_server ? server : SPICEMIG_PARTY_CLIENT;
+    record->receiver = from_server ? SPICEMIG_PARTY_CLIENT : server;
+    record->channel = channel;
+    record->label = label;
+    record->comment = comment;
+    return record;
+}
+
+static void
+queue_arrow(packet_info *pinfo, const spicemig_migration_t *migration, spicemig_party_t server, gboolean from_server,
+            const char *channel, const char *label, const char *comment)
+{
+    tap_queue_packet(spicemig_tap, pinfo, new_arrow(pinfo, migration, server, from_server, channel, label, comment));
+}
+
+/* The failures and setbacks `migration` shows on this frame, each an arrow. */
+static void
+queue_outcome_problems(packet_info *pinfo, const spicemig_migration_t *migration, spicemig_party_t server,
+                       gboolean from_server)
+{
+    spicemig_outcome_problem_t problems[SPICEMIG_OUTCOME_MAX_PROBLEMS];
+    guint count, i;
+
+    if (!have_tap_listener(spicemig_tap))
+        return;
+    count = spicemig_outcome_problems(&migration->outcome, migration->id, pinfo, problems);
+    for (i = 0; i < count; i++)
+        queue_arrow(pinfo, migration, server, from_server, NULL, problems[i].label, problems[i].text);
+}
+
+/* Whether a frame of the connection comes from its server (not for a TLS
+ * link that took its plain port's endpoint, see take_plain_endpoint()). */
+static gboolean
+from_server(const spicemig_analysis_conn_t *conn, const packet_info *pinfo)
+{
+    return pinfo->srcport == conn->server.port && addresses_equal(&pinfo->src, &conn->server.addr);
+}
+
+void
+spicemig_analysis_tap_link(const spicemig_analysis_conn_t *conn, packet_info *pinfo)
+{
+    if (conn && conn->dst_of && have_tap_listener(spicemig_tap))
+        queue_arrow(pinfo, conn->dst_of, SPICEMIG_PARTY_DESTINATION, FALSE, spicemig_channel_name(conn->channel_type),
+                    "LINK_MESS", NULL);
+}
+
 /* Display messages that change what the user sees. */
 static gboolean
 is_drawing(guint16 type)
@@ -1199,15 +1256,17 @@ add_forward_items(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const sp
 
 /* A step of migration `id`: an expert info of its own per kind of step, so
  * that the Expert dialog's grouped view lists the steps as a timeline, and
- * spicemig.milestone for them all. */
-static void
+ * spicemig.milestone for them all. Returns the step's text. */
+static const char *
 add_step(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, expert_field *step, guint32 id,
          const char *text)
 {
     proto_item *item = proto_tree_add_item(tree, hf_milestone, tvb, offset, 0, ENC_NA);
+    const char *milestone = wmem_strdup_printf(pinfo->pool, "Migration %u: %s", id, text);
 
     proto_item_set_hidden(item);
-    proto_tree_add_expert_format(tree, pinfo, step, tvb, offset, 0, "Migration %u: %s", id, text);
+    proto_tree_add_expert_format(tree, pinfo, step, tvb, offset, 0, "%s", milestone);
+    return milestone;
 }
 
 static void
@@ -1215,17 +1274,21 @@ add_resumed_milestone(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *
                       const spicemig_migration_t *migration)
 {
     spicemig_migration_info_t info;
+    const char *text;
 
     /* Once per frame, however many drawing messages it holds. */
     if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_RESUMED_SHOWN))
         return;
     p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_RESUMED_SHOWN, GINT_TO_POINTER(1));
     spicemig_migration_get_info(migration, pinfo->pool, &info);
-    add_step(tree, tvb, offset, pinfo, &ei_step_resumed, info.id,
-             info.display_gap_known
-             ? wmem_strdup_printf(pinfo->pool, "the destination resumed drawing, %s s after the source's last "
-                                  "drawing", rel_time_to_secs_str(pinfo->pool, &info.display_gap))
-             : "the destination resumed drawing");
+    text = add_step(tree, tvb, offset, pinfo, &ei_step_resumed, info.id,
+                    info.display_gap_known
+                    ? wmem_strdup_printf(pinfo->pool, "the destination resumed drawing, %s s after the source's "
+                                         "last drawing", rel_time_to_secs_str(pinfo->pool, &info.display_gap))
+                    : "the destination resumed drawing");
+    if (have_tap_listener(spicemig_tap))
+        queue_arrow(pinfo, migration, SPICEMIG_PARTY_DESTINATION, TRUE, spicemig_channel_name(SPICE_CHANNEL_DISPLAY),
+                    "drawing", text);
 }
 
 static void
@@ -1233,6 +1296,7 @@ add_body_problems(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinf
                   const spicemig_analysis_conn_t *conn, const spicemig_msg_ctx_t *ctx, guint16 type)
 {
     const forward_t *forward;
+    const char *text;
 
     /* Once per frame, however many messages of the connection it holds. */
     if ((!conn->never_sent || conn->never_sent->never_sent_frame != pinfo->num)
@@ -1241,27 +1305,34 @@ add_body_problems(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinf
     if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_BODY_PROBLEM_SHOWN))
         return;
     p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_BODY_PROBLEM_SHOWN, GINT_TO_POINTER(1));
-    if ((forward = conn->never_sent) && forward->never_sent_frame == pinfo->num)
-        proto_tree_add_expert_format(tree, pinfo, &ei_body_never_sent, tvb, offset, 0,
-                                     "MIGRATE (frame %u) asks for NEED_DATA_TRANSFER, but the source %s on the %s "
-                                     "channel, not its MIGRATE_DATA: the client forwards nothing",
-                                     forward->need_data_frame,
-                                     type ? wmem_strdup_printf(pinfo->pool, "sends %s next",
-                                                               spicemig_message_name(ctx, type))
-                                          : "closes the connection next",
-                                     spicemig_channel_name(forward->channel_type));
-    else if ((forward = conn->missing))
-        proto_tree_add_expert_format(tree, pinfo, &ei_forward_missing, tvb, offset, 0,
-                                     "The client never forwarded the %s body (source frame %u) to the destination "
-                                     "%s: its first message there is %s",
-                                     spicemig_channel_name(forward->channel_type), forward->src_frame,
-                                     endpoint_text(pinfo->pool, &conn->server), spicemig_message_name(ctx, type));
+    if ((forward = conn->never_sent) && forward->never_sent_frame == pinfo->num) {
+        text = wmem_strdup_printf(pinfo->pool, "MIGRATE (frame %u) asks for NEED_DATA_TRANSFER, but the source %s on "
+                                  "the %s channel, not its MIGRATE_DATA: the client forwards nothing",
+                                  forward->need_data_frame,
+                                  type ? wmem_strdup_printf(pinfo->pool, "sends %s next", spicemig_message_name(ctx, type))
+                                       : "closes the connection next",
+                                  spicemig_channel_name(forward->channel_type));
+        proto_tree_add_expert_format(tree, pinfo, &ei_body_never_sent, tvb, offset, 0, "%s", text);
+        if (have_tap_listener(spicemig_tap))
+            queue_arrow(pinfo, conn->src_of, SPICEMIG_PARTY_SOURCE, ctx->from_server,
+                        spicemig_channel_name(forward->channel_type), "body never sent", text);
+    } else if ((forward = conn->missing)) {
+        text = wmem_strdup_printf(pinfo->pool, "The client never forwarded the %s body (source frame %u) to the "
+                                  "destination %s: its first message there is %s",
+                                  spicemig_channel_name(forward->channel_type), forward->src_frame,
+                                  endpoint_text(pinfo->pool, &conn->server), spicemig_message_name(ctx, type));
+        proto_tree_add_expert_format(tree, pinfo, &ei_forward_missing, tvb, offset, 0, "%s", text);
+        if (have_tap_listener(spicemig_tap))
+            queue_arrow(pinfo, conn->dst_of, SPICEMIG_PARTY_DESTINATION, FALSE,
+                        spicemig_channel_name(forward->channel_type), "body not forwarded", text);
+    }
     spicemig_note_info_problem(pinfo, wmem_strdup_printf(pinfo->pool, "%s body never %s",
                                                          spicemig_channel_name(forward->channel_type),
                                                          forward == conn->missing ? "forwarded" : "sent"));
 }
 
-static void
+/* Returns the milestone's text, NULL for a message that is none. */
+static const char *
 add_milestone(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicemig_msg_ctx_t *ctx, guint16 type,
               const spicemig_migration_t *migration, const forward_t *forward)
 {
@@ -1326,8 +1397,7 @@ add_milestone(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicem
             break;
         }
     }
-    if (text)
-        add_step(tree, body, 0, pinfo, step, info.id, text);
+    return text ? add_step(tree, body, 0, pinfo, step, info.id, text) : NULL;
 }
 
 /* The source's display body against the client's DISPLAY_INIT on the same
@@ -1439,6 +1509,7 @@ spicemig_analysis_link_error(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, pack
     if (!PINFO_FD_VISITED(pinfo))
         outcome_event_value(conn->dst_of, SPICEMIG_EVENT_DST_LINK_REFUSED, pinfo, error);
     add_migration_items(tree, tvb, pinfo, conn->dst_of);
+    queue_outcome_problems(pinfo, conn->dst_of, SPICEMIG_PARTY_DESTINATION, TRUE);
 }
 
 gboolean
@@ -1483,6 +1554,7 @@ spicemig_analysis_close_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
     spicemig_msg_ctx_t ctx;
     proto_item *item;
     proto_tree *subtree;
+    spicemig_party_t server;
 
     if (wmem_map_size(close_frames) == 0
         || !(conn = (const spicemig_analysis_conn_t *)wmem_map_lookup(close_frames, GUINT_TO_POINTER(pinfo->num))))
@@ -1492,21 +1564,34 @@ spicemig_analysis_close_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
     proto_item_append_text(item, ", a connection of migration %u closed", info.id);
     subtree = proto_item_add_subtree(item, ett_migration);
     spicemig_analysis_connection_items(subtree, tvb, pinfo, conn);
-    if (conn->never_sent && conn->never_sent->never_sent_frame == pinfo->num) {
-        ctx.channel_type = conn->channel_type;
-        ctx.channel_id = conn->channel_id;
-        ctx.from_server = TRUE;
+    ctx.channel_type = conn->channel_type;
+    ctx.channel_id = conn->channel_id;
+    ctx.from_server = from_server(conn, pinfo);
+    if (conn->never_sent && conn->never_sent->never_sent_frame == pinfo->num)
         add_body_problems(subtree, tvb, 0, pinfo, conn, &ctx, 0);
-    }
     add_migration_items(subtree, tvb, pinfo, conn->closed_migration);
+    server = conn_role(conn, pinfo->num) == ROLE_DESTINATION ? SPICEMIG_PARTY_DESTINATION : SPICEMIG_PARTY_SOURCE;
+    queue_outcome_problems(pinfo, conn->closed_migration, server, ctx.from_server);
+}
+
+/* The server a message of `side` is exchanged with, as a party of its migration. */
+static spicemig_party_t
+server_party(const spicemig_analysis_conn_t *conn, side_t side)
+{
+    if (side == SIDE_EITHER)
+        return conn->src_of ? SPICEMIG_PARTY_SOURCE : SPICEMIG_PARTY_DESTINATION;
+    return side == SIDE_DESTINATION ? SPICEMIG_PARTY_DESTINATION : SPICEMIG_PARTY_SOURCE;
 }
 
 static void
-queue_tap(packet_info *pinfo, const spicemig_migration_t *migration, tvbuff_t *body, const char *hop)
+queue_message(packet_info *pinfo, const spicemig_migration_t *migration, spicemig_party_t server,
+              const spicemig_msg_ctx_t *ctx, guint16 type, guint8 channel_type, const char *milestone,
+              tvbuff_t *body, const char *hop)
 {
-    spicemig_tap_t *record = wmem_new0(pinfo->pool, spicemig_tap_t);
+    spicemig_tap_t *record = new_arrow(pinfo, migration, server, ctx->from_server,
+                                       spicemig_channel_name(channel_type), spicemig_message_name(ctx, type),
+                                       milestone);
 
-    record->migration = migration;
     if (body && tvb_captured_length(body) >= 4) {
         record->magic = (const char *)tvb_format_text(pinfo->pool, body, 0, 4);
         record->hop = hop;
@@ -1524,6 +1609,8 @@ migration_message(spicemig_analysis_conn_t **analysis, tvbuff_t *body, packet_in
     forward_t *forward = NULL;
     guint8 channel_type = ctx->channel_type;
     const char *hop;
+    const char *milestone = NULL;
+    spicemig_party_t server = SPICEMIG_PARTY_SOURCE;
 
     const char *dst_reason;
     spicemig_dst_outcome_t dst_outcome;
@@ -1562,10 +1649,12 @@ migration_message(spicemig_analysis_conn_t **analysis, tvbuff_t *body, packet_in
     }
 
     if (migration) {
+        /* A migration comes with the connection it was found on. */
+        server = server_party(conn, message_side(ctx, type));
         add_migration_items(tree, body, pinfo, migration);
         if (body_message && (forward || (forward = find_forward(migration, channel_type, ctx->channel_id))))
             add_forward_items(tree, body, pinfo, migration, forward, ctx->from_server);
-        add_milestone(tree, body, pinfo, ctx, type, migration, forward);
+        milestone = add_milestone(tree, body, pinfo, ctx, type, migration, forward);
         if (conn)
             add_checks(tree, body, pinfo, ctx, type, conn, migration);
     }
@@ -1576,8 +1665,11 @@ migration_message(spicemig_analysis_conn_t **analysis, tvbuff_t *body, packet_in
         hop = ctx->from_server ? HOP_SOURCE_TO_CLIENT : HOP_CLIENT_TO_DESTINATION;
         proto_item_set_generated(proto_tree_add_string(tree, hf_hop, body, 0, 0, hop));
     }
-    if (have_tap_listener(spicemig_tap))
-        queue_tap(pinfo, migration, body_message ? body : NULL, hop);
+    if (have_tap_listener(spicemig_tap)) {
+        queue_message(pinfo, migration, server, ctx, type, channel_type, milestone, body_message ? body : NULL, hop);
+        if (migration)
+            queue_outcome_problems(pinfo, migration, server, ctx->from_server);
+    }
     return hop;
 }
 

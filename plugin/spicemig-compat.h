@@ -97,6 +97,57 @@ typedef void spicemig_tap_init_result_t;
 #define spicemig_u32_to_str_buf guint32_to_str_buf
 #endif
 
+/* The Flow Graph (sequence analysis): libwireshark exports its functions,
+ * but epan/sequence_analysis.h is not among the headers Wireshark installs
+ * (none of Debian's libwireshark-dev 4.0.17, 4.4.19, 4.6.9 has it). What
+ * spicemig uses of it, as each release's header declares it; the item's
+ * size checked against what sequence_analysis_create_sai_with_addresses()
+ * allocates in each libwireshark: 144 bytes (4.0.17), 136 (4.4.19), 144 (4.6.9). */
+#include <epan/tap.h>
+#if SPICEMIG_WS_AT_LEAST(4, 2)
+/* 4.2 made the item's flags C99 bool. */
+typedef bool spicemig_seq_bool_t;
+#else
+typedef gboolean spicemig_seq_bool_t;
+#endif
+typedef struct {
+    guint32  frame_number;
+    address  src_addr;      /* the nodes: the Flow Graph tells them apart by address */
+    guint16  port_src;
+    address  dst_addr;
+    guint16  port_dst;
+    char    *frame_label;   /* g_malloc()ed, as the rest: Wireshark frees them */
+    char    *time_str;
+    char    *comment;
+    guint16  conv_num;
+    unsigned fg_color;
+    unsigned bg_color;
+    spicemig_seq_bool_t has_color_filter;
+    spicemig_seq_bool_t display;
+    unsigned src_node;
+    unsigned dst_node;
+    guint16  line_style;
+    int      info_type;
+    void    *info_ptr;
+#if SPICEMIG_WS_AT_LEAST(4, 6)
+    void   (*free_info_ptr)(void *info_ptr);  /* new in 4.6 */
+#endif
+} spicemig_seq_item_t;
+/* The start of seq_analysis_info_t, the same in 4.0 to 4.6; spicemig only
+ * receives it. */
+typedef struct {
+    const char *name;
+    spicemig_seq_bool_t any_addr;
+    int         nconv;
+    GQueue     *items;
+} spicemig_seq_info_t;
+WS_DLL_PUBLIC void register_seq_analysis(const char *name, const char *ui_name, const int proto_id,
+                                         const char *tap_listener, guint tap_flags, tap_packet_cb tap_func);
+/* A new item with the frame's time and its pinfo->src and ->dst as nodes, or
+ * NULL when a frame has none. */
+WS_DLL_PUBLIC spicemig_seq_item_t *sequence_analysis_create_sai_with_addresses(packet_info *pinfo,
+                                                                               spicemig_seq_info_t *sainfo);
+
 /* TCP's conversation completeness bits (packet-tcp.c's TCP_COMPLETENESS_FIN
  * and _RST, the same in 4.0 to 4.6; not in an installed header). */
 #define SPICEMIG_TCP_COMPLETENESS_FIN 0x10

@@ -232,13 +232,48 @@ spicemig_outcome_name(spicemig_outcome_result_t result)
     return outcome_names[result];
 }
 
+guint
+spicemig_outcome_problems(const spicemig_outcome_t *outcome, guint32 id, packet_info *pinfo,
+                          spicemig_outcome_problem_t problems[SPICEMIG_OUTCOME_MAX_PROBLEMS])
+{
+    spicemig_outcome_info_t info;
+    guint count = 0;
+
+    if (pinfo->num == outcome->problem_frame) {
+        spicemig_outcome_get(outcome, pinfo->pool, &info);
+        problems[count].ei = info.result == SPICEMIG_OUTCOME_CANCELLED ? &ei_cancelled : &ei_failed;
+        problems[count].label = info.outcome;
+        problems[count++].text = wmem_strdup_printf(pinfo->pool, "Migration %u %s: %s", id, info.outcome,
+                                                    info.reason);
+    }
+    if (pinfo->num == outcome->nack_frame) {
+        problems[count].ei = &ei_fallback;
+        problems[count].label = "seamless refused";
+        problems[count++].text = wmem_strdup_printf(pinfo->pool, "Migration %u: the destination refused the "
+                                                    "seamless migration (NACK): the client goes on semi-seamless", id);
+    } else if (pinfo->num == outcome->connect_error_frame) {
+        problems[count].ei = &ei_setback;
+        problems[count].label = "connect error";
+        problems[count++].text = wmem_strdup_printf(pinfo->pool, "Migration %u: the client could not connect "
+                                                    "to the destination (MIGRATE_CONNECT_ERROR)", id);
+    } else if (pinfo->num == outcome->link_refused_frame) {
+        problems[count].ei = &ei_setback;
+        problems[count].label = "link refused";
+        problems[count++].text = wmem_strdup_printf(pinfo->pool, "Migration %u: the destination refused the "
+                                                    "client's link (%s)", id, link_error_name(outcome));
+    }
+    return count;
+}
+
 void
 spicemig_outcome_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const spicemig_outcome_t *outcome,
                        guint32 id, guint32 begin_frame, const nstime_t *begin_time)
 {
+    spicemig_outcome_problem_t problems[SPICEMIG_OUTCOME_MAX_PROBLEMS];
     spicemig_outcome_info_t info;
     proto_item *item;
     nstime_t delta;
+    guint count, i;
 
     spicemig_outcome_get(outcome, pinfo->pool, &info);
     proto_item_set_generated(proto_tree_add_string(tree, hf_kind, tvb, 0, 0, info.kind));
@@ -253,19 +288,9 @@ spicemig_outcome_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, cons
         nstime_delta(&delta, &outcome->end_time, begin_time);
         proto_item_set_generated(proto_tree_add_time(tree, hf_time_begin_to_end, tvb, 0, 0, &delta));
     }
-    if (pinfo->num == outcome->problem_frame)
-        proto_tree_add_expert_format(tree, pinfo, info.result == SPICEMIG_OUTCOME_CANCELLED ? &ei_cancelled : &ei_failed,
-                                     tvb, 0, 0, "Migration %u %s: %s", id, info.outcome, info.reason);
-    if (pinfo->num == outcome->nack_frame)
-        proto_tree_add_expert_format(tree, pinfo, &ei_fallback, tvb, 0, 0, "Migration %u: the destination refused the "
-                                     "seamless migration (NACK): the client goes on semi-seamless", id);
-    else if (pinfo->num == outcome->connect_error_frame)
-        proto_tree_add_expert_format(tree, pinfo, &ei_setback, tvb, 0, 0, "Migration %u: the client could not connect "
-                                     "to the destination (MIGRATE_CONNECT_ERROR)", id);
-    else if (pinfo->num == outcome->link_refused_frame)
-        proto_tree_add_expert_format(tree, pinfo, &ei_setback, tvb, 0, 0, "Migration %u: the destination refused the "
-                                     "client's link (%s)", id,
-                                     link_error_name(outcome));
+    count = spicemig_outcome_problems(outcome, id, pinfo, problems);
+    for (i = 0; i < count; i++)
+        proto_tree_add_expert_format(tree, pinfo, problems[i].ei, tvb, 0, 0, "%s", problems[i].text);
 }
 
 void

@@ -809,6 +809,7 @@ dissect_link_message(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
             if (len >= LINK_HEADER_LEN + LINK_MESS_LEN)
                 dissect_link_caps(tvb, pinfo, subtree, handed, conv, FALSE, LINK_HEADER_LEN + 6,
                                   LINK_HEADER_LEN, len);
+            spicemig_analysis_tap_link(conv->analysis, pinfo);
         } else if (len >= LINK_HEADER_LEN + 4) {
             proto_item *error_item = handed ? item : proto_tree_add_item(subtree, hf_link_error, tvb, LINK_HEADER_LEN,
                                                                           4, ENC_LITTLE_ENDIAN);

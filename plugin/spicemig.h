@@ -206,6 +206,18 @@ void spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_
                             const char *destination, guint32 value);
 void spicemig_outcome_get(const spicemig_outcome_t *outcome, wmem_allocator_t *scope,
                           spicemig_outcome_info_t *info);
+/* A failure or setback shown on a frame: its expert info and text, and a
+ * short label ("failed", "connect error"). */
+typedef struct {
+    expert_field *ei;
+    const char   *label;
+    const char   *text;
+} spicemig_outcome_problem_t;
+/* The outcome's failure and at most one setback. */
+#define SPICEMIG_OUTCOME_MAX_PROBLEMS 2
+/* The problems the outcome shows on this frame (texts in pinfo->pool); returns how many. */
+guint spicemig_outcome_problems(const spicemig_outcome_t *outcome, guint32 id, packet_info *pinfo,
+                                spicemig_outcome_problem_t problems[SPICEMIG_OUTCOME_MAX_PROBLEMS]);
 /* Kind, outcome, reason, end and the time to it, and the warning on the
  * frame where a failure or setback shows. */
 void spicemig_outcome_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const spicemig_outcome_t *outcome,
@@ -221,6 +233,9 @@ void spicemig_register_analysis(int proto, expert_module_t *expert);
 void spicemig_analysis_link(spicemig_analysis_conn_t **analysis, packet_info *pinfo, guint32 connection_id,
                             guint8 channel_type, guint8 channel_id, const address *server_addr,
                             guint32 server_port);
+/* The client's link message (both passes): a link to a destination is an
+ * arrow of the Flow Graph. */
+void spicemig_analysis_tap_link(const spicemig_analysis_conn_t *analysis, packet_info *pinfo);
 /* Each data message goes to the analysis once, by one of these two. What
  * every message tells it (an O(1) check of channel and type before any
  * work: drawing, MAIN_INIT, DISPLAY_INIT, bodies that go astray), for a
@@ -249,11 +264,24 @@ void spicemig_analysis_connection_closed(spicemig_analysis_conn_t *analysis, pac
 /* On a frame where a closing connection decided a migration's outcome: a
  * spicemig item with the migration (both passes). */
 void spicemig_analysis_close_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo);
-/* What the "spicemig" tap gets for each migration message. */
+/* The parties of a migration: the nodes of its Flow Graph. */
+typedef enum {
+    SPICEMIG_PARTY_SOURCE,
+    SPICEMIG_PARTY_CLIENT,
+    SPICEMIG_PARTY_DESTINATION
+} spicemig_party_t;
+/* What the "spicemig" tap gets: one record per migration message, per link
+ * of a destination connection, per milestone and per problem of a migration;
+ * each is an arrow of the Flow Graph, in the frame's direction. Strings are
+ * static or in pinfo->pool. */
 typedef struct {
     const spicemig_migration_t *migration;  /* NULL outside any migration */
     const char *magic;                      /* a migrate-data body's magic, else NULL */
     const char *hop;                        /* ... and its hop */
+    spicemig_party_t sender, receiver;
+    const char *channel;                    /* "Display"; NULL for a migration's problem */
+    const char *label;                      /* "MIGRATE_DATA", "link", "failed", ... */
+    const char *comment;                    /* the milestone or problem as its expert info says, else NULL */
 } spicemig_tap_t;
 /* A migration as the statistics show it; strings in `scope`. */
 typedef struct {
@@ -280,6 +308,9 @@ void spicemig_analysis_connection_items(proto_tree *tree, tvbuff_t *tvb, packet_
 /* ---- spicemig-stats.c: -z spicemig,tree, -z spicemig,migrations and
  * -z spicemig,migration_table ---- */
 void spicemig_register_stats(void);
+
+/* ---- spicemig-flow.c: Statistics > Flow Graph, -z flow,spicemig,network ---- */
+void spicemig_register_flow(int proto);
 
 /* ---- spicemig-replacements.c: messages the built-in SPICE dissector gets
  * wrong on real captures, decoded by spicemig instead ---- */

@@ -3,6 +3,7 @@ what it decoded, for the tests to assert on."""
 
 import atexit
 import collections
+import decimal
 import functools
 import json
 import os
@@ -295,3 +296,63 @@ def migrations_rows(text):
         row["Reason"] = None
         rows.append(row)
     return rows
+
+
+# `-z flow,NAME,...` (sequence_analysis_dump_to_file(), the same layout in 4.0,
+# 4.4 and 4.6): node names on two header lines (even nodes on the first, odd
+# ones on the second), then two lines per arrow: "|TIME" and the label over
+# the arrow, then the comment; the arrow with the ports. A "Conv." column when
+# the arrows belong to several conversations, and a rule between them.
+FLOW_NODE_WIDTH = 20
+
+
+def flow_graph(text):
+    """(node names in order, arrows as (time, from node, to node, label, comment))
+    of a `-z flow` report. Labels are as tshark prints them: cut to the space
+    between the two nodes."""
+    lines = [line for line in text.split("\n") if line and set(line) != {"-"}]
+    header_len = len("Conv.| Time    ") if lines[0].startswith("Conv.|") else len("|Time     ")
+    even = re.findall(r"\| (\S[^|]*?)\s*(?=\|)", lines[0][header_len:])
+    odd = re.findall(r"\| (\S[^|]*?)\s*(?=\||$)", lines[1][header_len:])
+    nodes = [name for pair in zip(even, odd + [None]) for name in pair if name is not None]
+    arrows = []
+    for label_line, arrow_line in zip(lines[2::2], lines[3::2]):
+        time_start = header_len - len("|Time     ") + 1
+        time_end = label_line.index("|", time_start)
+        time = label_line[time_start:time_end]
+        diagram = arrow_line[header_len:]
+        label_rest = label_line[time_end:]
+        # "------>" from the sender's column to two before the receiver's; "<------" the other way.
+        first, last = re.search(r"[-<>]", diagram).start(), max(diagram.rfind("-"), diagram.rfind(">"))
+        start, end = (first, last + 2) if diagram[last] == ">" else (last + 2, first)
+        arrows.append((time, nodes[(start - FLOW_NODE_WIDTH // 2) // FLOW_NODE_WIDTH],
+                       nodes[(end - FLOW_NODE_WIDTH // 2) // FLOW_NODE_WIDTH],
+                       label_rest[min(start, end):max(start, end)].replace("|", " ").strip(),
+                       label_rest[len(diagram):]))
+    return nodes, arrows
+
+
+@functools.lru_cache(maxsize=None)
+def frames_by_time(capture_name):
+    """Frame numbers by their time relative to the first frame, a Decimal: -z
+    flow prints it with the capture's precision, frame.time_relative with 9 digits."""
+    frames = collections.defaultdict(list)
+    for number, time in (line.split("\t") for line in tshark("-r", capture(capture_name), "-T", "fields",
+                                                             "-e", "frame.number", "-e",
+                                                             "frame.time_relative").splitlines()):
+        frames[decimal.Decimal(time)].append(int(number))
+    return frames
+
+
+def flow_arrows(capture_name, *options):
+    """(node names, arrows as (frame, from, to, label, comment)) of `-z
+    flow,spicemig,network` on a capture; a time two frames share fails."""
+    nodes, arrows = flow_graph(tshark("-r", capture(capture_name), "-2", "-q", *options,
+                                      "-z", "flow,spicemig,network"))
+    numbered = []
+    for time, sender, receiver, label, comment in arrows:
+        frames = frames_by_time(capture_name)[decimal.Decimal(time.strip())]
+        if len(frames) != 1:
+            raise AssertionError("time %s of arrow %s is frames %s" % (time, label, frames))
+        numbered.append((frames[0], sender, receiver, label, comment))
+    return nodes, numbered
