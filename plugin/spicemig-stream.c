@@ -465,13 +465,15 @@ frame_view(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const spicemig_c
     view->item = proto_tree_add_item(tree, proto_spicemig, tvb, 0, -1, ENC_NA);
     view->tree = proto_item_add_subtree(view->item, ett_spicemig);
     view->builtin_tree = view->tree;
+    /* Hidden: the frame's item says direction and channel already; these
+     * are for filters and columns. */
     gen = proto_tree_add_boolean(view->tree, hf_direction, tvb, 0, 0, from_server);
-    proto_item_set_generated(gen);
+    proto_item_set_hidden(gen);
     if (conv->channel_type) {
         gen = proto_tree_add_uint(view->tree, hf_channel_type, tvb, 0, 0, conv->channel_type);
-        proto_item_set_generated(gen);
+        proto_item_set_hidden(gen);
         gen = proto_tree_add_uint(view->tree, hf_channel_id, tvb, 0, 0, conv->channel_id);
-        proto_item_set_generated(gen);
+        proto_item_set_hidden(gen);
     }
     spicemig_analysis_connection_items(view->tree, tvb, pinfo, conv->analysis);
     return view;
