@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import xml.etree.ElementTree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLUGIN = os.environ.get("SPICEMIG_PLUGIN", os.path.join(HERE, "..", "build", "spicemig.so"))
@@ -50,10 +51,12 @@ def capture(name):
     return path
 
 
-def tshark(*args):
-    """tshark's stdout; fails the test on a non-zero exit or anything on stderr."""
+def tshark(*args, env=None):
+    """tshark's stdout; fails the test on a non-zero exit or anything on stderr.
+    env: variables added to tshark's environment."""
     proc = subprocess.run([os.path.join(HERE, "tshark-with-plugin"), PLUGIN, *args],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300,
+                          env=dict(os.environ, **env) if env else None)
     if proc.returncode != 0 or proc.stderr.strip():
         raise AssertionError("tshark %s failed (%d): %s" % (" ".join(args), proc.returncode, proc.stderr))
     return proc.stdout
@@ -217,6 +220,17 @@ def experts(capture_name, key_log=None):
     walk(json.loads(text))
     return found
 
+
+
+def psml_rows(text):
+    """The packet list of `-T psml` output: one dict per frame, column title
+    to the column's text. PSML gives every column by its title on all three
+    versions; `-e _ws.col.TITLE` does not: 4.4 and 4.6 name their column fields
+    by format (_ws.col.info) and refuse some custom column titles
+    (_ws.col.Migration, _ws.col.Outcome: "Some fields aren't valid")."""
+    root = xml.etree.ElementTree.fromstring(text)
+    titles = [section.text or "" for section in root.find("structure")]
+    return [dict(zip(titles, (section.text or "" for section in packet))) for packet in root.iter("packet")]
 
 
 def stats_tree_rows(text):

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import unittest
 
-from spicemig_tshark import HERE, capture, fields_args, fields_rows
+from spicemig_tshark import HERE, capture, fields_args, fields_rows, psml_rows
 
 TOP = os.path.abspath(os.path.join(HERE, ".."))
 
@@ -24,6 +24,7 @@ def host_release():
 
 
 DIST = os.environ.get("SPICEMIG_DEB_DIST") or host_release()
+PROFILE = "SPICE migration"
 ROOT = os.path.join(TOP, "build", "chroot-%s" % DIST)
 
 
@@ -95,6 +96,9 @@ class DebianPackage(unittest.TestCase):
         cls.next_abi = "%s.%d" % (major, int(minor) + 1)
         multiarch = os.path.basename(os.path.dirname(library))   # e.g. x86_64-linux-gnu
         cls.plugin = "/usr/lib/%s/wireshark/plugins/%s/epan/spicemig.so" % (multiarch, cls.abi)
+        # The configuration profile, in Wireshark's global profiles folder.
+        cls.profile = "/usr/share/wireshark/profiles/" + PROFILE
+        cls.profile_files = [cls.profile + "/" + name for name in ("colorfilters", "preferences", "recent")]
         # tools/distro-test installs a plugin there that no package owns: keep it out of the way.
         cls.unowned = os.path.join(ROOT, cls.plugin.lstrip("/"))
         if os.path.exists(cls.unowned):
@@ -116,16 +120,38 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(fields["Package"], "spicemig")
         self.assertTrue(fields["Homepage"].startswith("https://"))
         self.assertIn("SPICE", fields["Description"])
-        contents = subprocess.run(["dpkg-deb", "-c", self.deb], check=True, stdout=subprocess.PIPE,
-                                  text=True).stdout.split()
+        # dpkg-deb -c: mode, owner, size, date, time, then the path (which may hold spaces).
+        contents = [line.split(None, 5)[5] for line in
+                    subprocess.run(["dpkg-deb", "-c", self.deb], check=True, stdout=subprocess.PIPE,
+                                   text=True).stdout.splitlines()]
         self.assertIn("." + self.plugin, contents)
         self.assertIn("./usr/share/doc/spicemig/copyright", contents)
+        for path in self.profile_files:
+            self.assertIn("." + path, contents)
+        self.assertEqual(sorted(path for path in contents if path.startswith("./usr/share/wireshark/")),
+                         ["./usr/share/wireshark/", "./usr/share/wireshark/profiles/", "." + self.profile + "/"]
+                         + ["." + path for path in self.profile_files])
 
     def test_installed_with_its_license(self):
         self.assertIn("Setting up spicemig", self.install_log)
         copyright = in_chroot("cat", "/usr/share/doc/spicemig/copyright")
         self.assertIn("License: GPL-2.0-or-later", copyright)
-        self.assertIn(self.plugin, in_chroot("dpkg", "-L", "spicemig").split())
+        listed = in_chroot("dpkg", "-L", "spicemig").splitlines()
+        self.assertIn(self.plugin, listed)
+        for path in self.profile_files:
+            self.assertIn(path, listed)
+        with open(os.path.join(TOP, "profiles", PROFILE, "colorfilters")) as source:
+            self.assertEqual(in_chroot("cat", self.profile + "/colorfilters"), source.read())
+
+    def test_root_tshark_uses_the_global_profile(self):
+        # tshark -C copies a global profile into the personal profiles folder first.
+        copy = "/root/.config/wireshark/profiles/" + PROFILE
+        self.addCleanup(in_chroot, "rm", "-rf", copy)
+        rows = psml_rows(root_tshark("-C", PROFILE, "-r", "/tmp/seamless-default.pcapng", "-2",
+                                     "-Y", 'spicemig.magic == "DCMD"', "-T", "psml"))
+        self.assertEqual([(row["No."], row["Role"], row["Hop"], row["Migration"], row["Outcome"]) for row in rows],
+                         [("280", "source", "source\u2192client", "1", "completed"),
+                          ("281", "destination", "client\u2192destination", "1", "completed")])
 
     def test_root_tshark_loads_it_from_the_global_folder(self):
         self.assertEqual(listed_plugins()["spicemig.so"], ("dissector", self.plugin))
@@ -149,6 +175,9 @@ class DebianPackage(unittest.TestCase):
         in_chroot("apt-get", "purge", "-y", "-q", "spicemig")
         self.assertFalse(os.path.exists(os.path.join(ROOT, self.plugin.lstrip("/"))))
         self.assertFalse(os.path.exists(os.path.join(ROOT, "usr/share/doc/spicemig")))
+        self.assertFalse(os.path.exists(os.path.join(ROOT, self.profile.lstrip("/"))))
+        # Wireshark's own global profiles stay.
+        self.assertTrue(os.path.isdir(os.path.join(ROOT, "usr/share/wireshark/profiles/Classic")))
         self.assertEqual(in_chroot("dpkg-query", "-W", "-f", "${db:Status-Abbrev}", "spicemig", check=False)
                          .strip(), "")
         self.assertNotIn("spicemig.so", listed_plugins())
