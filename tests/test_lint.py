@@ -47,7 +47,7 @@ class Problems(unittest.TestCase):
         self.assertEqual(lines, [
             "seamless-default.pcapng: 1 migration (seamless), 3 of 3 bodies forwarded, 0 problems",
             "synthetic/forward-modified.pcapng:281: Display destination: warning: Forwarded body differs from "
-            "the source's (frame 280) from offset 60 on: spicemig.display.glz_dict.size",
+            "the source's (frame 280) from offset 60 on: GLZ window size: 6290432 at the source, 6290433 forwarded",
             "synthetic/forward-modified.pcapng: 1 migration (seamless), 3 of 3 bodies forwarded, 1 problem",
         ])
 
