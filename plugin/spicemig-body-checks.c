@@ -37,27 +37,21 @@ spicemig_body_init(spicemig_body_t *body, tvbuff_t *tvb, packet_info *pinfo, gui
 void
 spicemig_note_info_problem(packet_info *pinfo, const char *problem)
 {
+    guint8 layer = pinfo->curr_layer_num;
+    spicemig_frame_notes_t *notes;
     char *text;
 
-    if (p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_INFO_PROBLEM))
+    pinfo->curr_layer_num = 0;
+    notes = (spicemig_frame_notes_t *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_FRAME_VIEW);
+    pinfo->curr_layer_num = layer;
+    if (!notes || notes->problem)
         return;
     /* Tree labels start with a capital; inside the Info line a word only
      * keeps it when it is an acronym ("DCMD", "GLZ"). */
     text = wmem_strdup(pinfo->pool, problem);
     if (g_ascii_isupper(text[0]) && g_ascii_islower(text[1]))
         text[0] = g_ascii_tolower(text[0]);
-    p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_INFO_PROBLEM, text);
-}
-
-const char *
-spicemig_take_info_problem(packet_info *pinfo)
-{
-    const char *problem = (const char *)p_get_proto_data(pinfo->pool, pinfo, proto_spicemig,
-                                                         SPICEMIG_KEY_INFO_PROBLEM);
-
-    if (problem)
-        p_remove_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_INFO_PROBLEM);
-    return problem;
+    notes->problem = text;
 }
 
 typedef struct {

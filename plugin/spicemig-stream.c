@@ -115,6 +115,7 @@ typedef struct {
 /* What one frame shows (packet scope): its one spicemig item, what the
  * built-in has been given, and the Info column being composed. */
 typedef struct {
+    spicemig_frame_notes_t notes; /* first: the note-taker finds it by the view's key */
     proto_item     *item;
     proto_tree     *tree;
     proto_tree     *builtin_tree; /* where the built-in adds its decoding */
@@ -515,8 +516,9 @@ add_message_info(packet_info *pinfo, frame_view_t *view, const spicemig_conv_t *
                  const char *name, const char *hop, const char *summary)
 {
     info_entry_t entry = { spicemig_channel_name(conv->channel_type), name, NULL };
-    const char *problem = spicemig_take_info_problem(pinfo);
+    const char *problem = view->notes.problem;
 
+    view->notes.problem = NULL;
     if (!view->shown)
         return;
     if (hop || (summary && *summary) || problem) {

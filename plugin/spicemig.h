@@ -22,10 +22,9 @@ extern int proto_spicemig;
 
 /* Keys of spicemig's packet-scope proto data (p_add_proto_data(pinfo->pool, ...)). */
 enum {
-    SPICEMIG_KEY_FRAME_VIEW,     /* spicemig-stream.c: the frame's one item and its Info line */
+    SPICEMIG_KEY_FRAME_VIEW,     /* spicemig-stream.c: the frame's one item and its Info line (and notes) */
     SPICEMIG_KEY_TLS_CONSUMED,   /* spicemig-tls.c: bytes framed in this frame's earlier TLS records */
     SPICEMIG_KEY_DST_OUTCOME,    /* spicemig-body-checks.c: the destination verdict being noted */
-    SPICEMIG_KEY_INFO_PROBLEM,   /* spicemig-body-checks.c: the message's problem for the Info column */
     SPICEMIG_KEY_RESUMED_SHOWN,  /* spicemig-analysis.c: the "resumed drawing" milestone is shown */
     SPICEMIG_KEY_BODY_PROBLEM_SHOWN /* spicemig-analysis.c: a body never sent or forwarded is said */
 };
@@ -104,8 +103,12 @@ void spicemig_note_problem(packet_info *pinfo, spicemig_dst_outcome_t outcome, c
 /* The Info column side of spicemig_note_problem(), for problems that are no
  * verdict on a body (stream framing, forwarding); the first of a message wins. */
 void spicemig_note_info_problem(packet_info *pinfo, const char *problem);
-/* The message's problem noted so far, or NULL; forgets it for the next message. */
-const char *spicemig_take_info_problem(packet_info *pinfo);
+/* What the note-taker leaves for the framing's Info column: the first
+ * member of the frame's view (SPICEMIG_KEY_FRAME_VIEW, layer 0), so that the
+ * framing reads it with no lookup per message. */
+typedef struct {
+    const char *problem;  /* the message's first problem, NULL when none */
+} spicemig_frame_notes_t;
 spicemig_dst_outcome_t spicemig_take_dst_outcome(packet_info *pinfo, const char **reason);
 /* proto_tree_add_item() of a fixed-part field when the body holds all of it,
  * so that a body cut short keeps the fields it has. Returns whether the field
