@@ -768,14 +768,22 @@ field_value(const guint8 *bytes, guint32 len, const body_field_t *field, guint64
     return TRUE;
 }
 
-/* "GLZ dictionary size: 6290432 at the source, 6290433 forwarded", or the
+/* The label of the field where a modified copy first differs. */
+static const char *
+difference_label(const forward_t *forward)
+{
+    header_field_info *hfinfo = forward->first_difference_field
+        ? proto_registrar_get_byname(forward->first_difference_field) : NULL;
+
+    return hfinfo ? hfinfo->name : "the data after the fixed part";
+}
+
+/* "GLZ window size: 6290432 at the source, 6290433 forwarded", or the
  * field's label alone. */
 static const char *
 first_difference_text(wmem_allocator_t *scope, const forward_t *forward)
 {
-    header_field_info *hfinfo = forward->first_difference_field
-        ? proto_registrar_get_byname(forward->first_difference_field) : NULL;
-    const char *label = hfinfo ? hfinfo->name : "the data after the fixed part";
+    const char *label = difference_label(forward);
 
     if (!forward->values_known)
         return label;
@@ -1247,8 +1255,9 @@ add_forward_items(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const sp
         expert_add_info_format(pinfo, item, &ei_forward_modified,
                                "Forwarded body differs from the source's (frame %u) from offset %u on: %s",
                                forward->src_frame, forward->first_difference, difference);
-        spicemig_note_info_problem(pinfo, wmem_strdup_printf(pinfo->pool, "differs from the source's copy (frame "
-                                                             "%u): %s", forward->src_frame, difference));
+        /* Short: the frame's item repeats the Info text, and items end at 240 characters. */
+        spicemig_note_info_problem(pinfo, wmem_strdup_printf(pinfo->pool, "differs from frame %u: %s",
+                                                             forward->src_frame, difference_label(forward)));
     }
 }
 

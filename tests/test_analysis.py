@@ -203,8 +203,7 @@ class ForwardModified(unittest.TestCase):
                          ["Display MIGRATE_DATA source\u2192client DCMD v1: 1 surface, GLZ window 6290432 "
                           "[forwarded copy (frame 281) modified]",
                           "Display MIGRATE_DATA client\u2192destination DCMD v1: 1 surface, GLZ window 6290433 "
-                          "[differs from the source's copy (frame 280): GLZ window size: 6290432 at the source, "
-                          "6290433 forwarded]"])
+                          "[differs from frame 280: GLZ window size]"])
 
     def test_other_bodies_intact(self):
         self.assertEqual(column(self.CAP, "frame.number == 277", "_ws.col.Info"),

@@ -173,6 +173,11 @@ class Profile(unittest.TestCase):
             "synthetic/edge-msg-size.pcap": [53, 54],
             "synthetic/malformed-trailing-data.pcap": [13],
         },
+        # Both copies of a modified body: the source's carries no warning (the
+        # difference shows only in the later frame), it gets the colour all the same.
+        "spicemig forwarded copy modified": {
+            "synthetic/forward-modified.pcapng": [280, 281],
+        },
         "spicemig body forwarded to the destination": {
             "seamless-default.pcapng": [277, 281, 296],
             "synthetic/forward-modified.pcapng": [277, 281, 296],
@@ -220,7 +225,8 @@ class Profile(unittest.TestCase):
         # The first rule that matches wins: errors, warnings, bodies, milestones.
         self.assertEqual(self.coloured("synthetic/forward-modified.pcapng"), {
             "spicemig milestone": [174, 214, 245, 260, 262, 264, 266, 316],
-            "spicemig body from the source": [276, 280, 284],
+            "spicemig body from the source": [276, 284],
+            "spicemig forwarded copy modified": [280],
             "spicemig body forwarded to the destination": [277, 296],
             "spicemig warning": [281]})
         self.assertEqual(self.coloured("dst-killed.pcapng"), {
