@@ -19,6 +19,7 @@
 #include <epan/tap.h>
 #include <epan/to_str.h>
 #include <epan/proto_data.h>
+#include <epan/tfs.h>
 #include <wsutil/pint.h>
 
 #include "spicemig.h"
