@@ -382,7 +382,8 @@ dissect_announce_caps(agent_data_t *d, agent_dir_t *dir, gboolean from_agent, gb
 
     if (d->avail == d->size && !check_fixed(d, 4, "ANNOUNCE_CAPABILITIES"))
         return NULL;
-    add_field(d, hf_agent_caps_request, 0, 4, &request);
+    if (add_field(d, hf_agent_caps_request, 0, 4, NULL))
+        request = tvb_get_letohl(d->tvb, d->offset);
     /* Bounded by the piece's bytes and by MAX_WORDS_SHOWN. */
     while (has(d, field, 4) && n < MAX_WORDS_SHOWN) {
         add_field(d, hf_agent_caps_word, field, 4, n == 0 ? &word : NULL);
@@ -472,7 +473,7 @@ append_info(agent_run_t *run, const char *text)
 static const char *
 dir_type_name(wmem_allocator_t *scope, const agent_dir_t *dir)
 {
-    return dir->type_known ? short_type_name(scope, dir->type) : "(begun earlier, type unknown)";
+    return dir->type_known ? short_type_name(scope, dir->type) : "begun before the migration";
 }
 
 /* A piece of the message `dir` is inside: `len` bytes at `offset`. */
@@ -485,11 +486,19 @@ dissect_continuation(tvbuff_t *tvb, int offset, guint32 len, agent_dir_t *dir, a
     proto_tree *tree;
     proto_item *item;
     gboolean ends = dir->done + piece == dir->total;
+    const char *text;
 
+    /* A message begun on the source: counted from the migration, whose
+     * migrate data says how many of its bytes were left. */
+    if (dir->type_known)
+        text = wmem_strdup_printf(run->pinfo->pool, "continuation of %s, bytes %" PRIu64 "-%" PRIu64 " of %" PRIu64,
+                                  name, dir->done, dir->done + piece - 1, dir->total);
+    else
+        text = wmem_strdup_printf(run->pinfo->pool, "continuation of a message begun before the migration, "
+                                  "bytes %" PRIu64 "-%" PRIu64 " of the %" PRIu64 " left", dir->done,
+                                  dir->done + piece - 1, dir->total);
     tree = proto_tree_add_subtree_format(run->tree, tvb, offset, (int)piece, ett_agent_cont, &item,
-                                         "Continuation of agent message %s, bytes %" PRIu64 "-%" PRIu64
-                                         " of %" PRIu64 "%s", name, dir->done, dir->done + piece - 1, dir->total,
-                                         ends ? " (its end)" : "");
+                                         "Agent message %s%s", text, ends ? " (its end)" : "");
     if (dir->type_known)
         proto_item_set_generated(proto_tree_add_uint(tree, hf_agent_cont_type, tvb, offset, 0, dir->type));
     proto_item_set_generated(proto_tree_add_uint64(tree, hf_agent_cont_from, tvb, offset, 0, dir->done));
@@ -498,8 +507,7 @@ dissect_continuation(tvbuff_t *tvb, int offset, guint32 len, agent_dir_t *dir, a
     if (dir->begin_frame)
         proto_item_set_generated(proto_tree_add_uint(tree, hf_agent_begin_frame, tvb, offset, 0, dir->begin_frame));
     proto_tree_add_item(tree, hf_agent_data, tvb, offset, (int)piece, ENC_NA);
-    append_info(run, wmem_strdup_printf(run->pinfo->pool, "continuation of %s, bytes %" PRIu64 "-%" PRIu64
-                                        " of %" PRIu64, name, dir->done, dir->done + piece - 1, dir->total));
+    append_info(run, text);
     if (run->in_queue && !ends)
         proto_item_set_generated(proto_tree_add_string_format(tree, hf_agent_write_note, tvb, offset, 0, "",
                                  "Partial message: the rest (%" PRIu64 " bytes) was still to come from the client",
