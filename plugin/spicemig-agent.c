@@ -509,9 +509,9 @@ dissect_continuation(tvbuff_t *tvb, int offset, guint32 len, agent_dir_t *dir, a
     proto_tree_add_item(tree, hf_agent_data, tvb, offset, (int)piece, ENC_NA);
     append_info(run, text);
     if (run->in_queue && !ends)
-        proto_item_set_generated(proto_tree_add_string_format(tree, hf_agent_write_note, tvb, offset, 0, "",
-                                 "Partial message: the rest (%" PRIu64 " bytes) was still to come from the client",
-                                 dir->total - dir->done - piece));
+        proto_item_set_generated(proto_tree_add_string(tree, hf_agent_write_note, tvb, offset, 0,
+                                 wmem_strdup_printf(run->pinfo->pool, "the rest (%" PRIu64 " bytes) was still to "
+                                                    "come from the client", dir->total - dir->done - piece)));
     dir->done += piece;
     if (dir->info) {
         if (run->record) {
@@ -607,9 +607,9 @@ dissect_message_start(tvbuff_t *tvb, int offset, guint32 len, agent_dir_t *dir, 
         dir->begin_frame = run->in_queue ? 0 : run->pinfo->num;
         dir->info = NULL;
         if (run->in_queue) {
-            proto_item_set_generated(proto_tree_add_string_format(tree, hf_agent_write_note, tvb, offset, 0, "",
-                                     "Partial message: the rest (%" PRIu64 " bytes) was still to come from the "
-                                     "client", total - piece));
+            proto_item_set_generated(proto_tree_add_string(tree, hf_agent_write_note, tvb, offset, 0,
+                                 wmem_strdup_printf(run->pinfo->pool, "the rest (%" PRIu64 " bytes) was still to "
+                                                    "come from the client", total - piece)));
         } else if (run->record) {
             dir->info = wmem_new0(wmem_file_scope(), agent_msg_info_t);
             dir->info->seen = piece;
@@ -825,10 +825,10 @@ spicemig_dissect_agent_write_data(tvbuff_t *tvb, int offset, guint32 len, packet
             seen[port == VDP_CLIENT_PORT ? 0 : 1] = TRUE;
             /* The queue's first chunk of a port may continue a message whose start was written already. */
             if (payload > 0 && !plausible_header(tvb, offset + (int)CHUNK_HEADER_LEN, payload)) {
-                proto_item_set_generated(proto_tree_add_string_format(chunk_tree, hf_agent_write_note, tvb,
-                                         offset + (int)CHUNK_HEADER_LEN, 0, "",
-                                         "Partial message: continues an agent message whose start the source "
-                                         "had already written to the agent"));
+                proto_item_set_generated(proto_tree_add_string(chunk_tree, hf_agent_write_note, tvb,
+                                         offset + (int)CHUNK_HEADER_LEN, 0,
+                                         "continues an agent message whose start the source had already written "
+                                         "to the agent"));
                 proto_tree_add_item(chunk_tree, hf_agent_data, tvb, offset + (int)CHUNK_HEADER_LEN, (int)payload,
                                     ENC_NA);
                 append_info(&run, "continuation");
@@ -947,8 +947,9 @@ spicemig_register_agent(int proto, expert_module_t *expert)
           { "Chunk size", "spicemig.agent.chunk.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING, &units_byte_bytes,
             0x0, "VDIChunkHeader size: the payload after the 8-byte header", HFILL }},
         { &hf_agent_write_note,
-          { "Queued data note", "spicemig.agent.queue_note", FT_STRING, BASE_NONE, NULL, 0x0,
-            "What spicemig infers about a partial agent message in the queued write data", HFILL }},
+          { "Partial message", "spicemig.agent.queue_note", FT_STRING, BASE_NONE, NULL, 0x0,
+            "MNMD write data: an agent message only partly in the queue (normal at either end), as spicemig "
+            "infers it", HFILL }},
     };
     static gint *ett[] = { &ett_agent_msg, &ett_agent_cont, &ett_agent_monitor, &ett_agent_chunk };
     static ei_register_info ei[] = {
