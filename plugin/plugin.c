@@ -37,6 +37,7 @@ proto_register_spicemig(void)
     spicemig_register_pointer(proto_spicemig, expert);
     spicemig_register_caps(proto_spicemig);
     spicemig_register_replacements(proto_spicemig);
+    spicemig_register_agent(proto_spicemig, expert);
     spicemig_register_analysis(proto_spicemig, expert);
     spicemig_register_outcome(proto_spicemig, expert);
     spicemig_register_tls(proto_spicemig, expert);

@@ -33,6 +33,8 @@
 #define AGENT_MSG_FIELD(member) \
     (guint32)offsetof(VDAgentMessage, member), SPICEMIG_MD_SIZEOF(VDAgentMessage, member)
 
+#define RIGHTWARDS_ARROW "\xe2\x86\x92"  /* U+2192, as in the hops "source→client" */
+
 /* How to read the display surfaces list, whose layout nothing in the body
  * states: the destination server picks it by its own JPEG setting. */
 enum {
@@ -109,6 +111,7 @@ static gint ett_char_device = -1;
 static gint ett_agent2client = -1;
 static gint ett_client2agent = -1;
 static gint ett_partial_msg = -1;
+static gint ett_write_data = -1;
 
 static expert_field ei_unknown_magic = EI_INIT;
 static expert_field ei_unsupported_version = EI_INIT;
@@ -128,37 +131,11 @@ static const value_string chardev_tokens_vals[] = {
     { 0, NULL }
 };
 
-static const value_string vdi_port_vals[] = {
-    { VDP_CLIENT_PORT, "Client" },
-    { VDP_SERVER_PORT, "Server" },
-    { 0, NULL }
-};
-
 static const value_string agent_msg_filter_vals[] = {
     { SPICEMIG_AGENT_MSG_FILTER_OK,              "OK" },
     { SPICEMIG_AGENT_MSG_FILTER_DISCARD,         "Discard" },
     { SPICEMIG_AGENT_MSG_FILTER_PROTO_ERROR,     "Protocol error" },
     { SPICEMIG_AGENT_MSG_FILTER_MONITORS_CONFIG, "Monitors config" },
-    { 0, NULL }
-};
-
-static const value_string vd_agent_type_vals[] = {
-    { VD_AGENT_MOUSE_STATE,           "VD_AGENT_MOUSE_STATE" },
-    { VD_AGENT_MONITORS_CONFIG,       "VD_AGENT_MONITORS_CONFIG" },
-    { VD_AGENT_REPLY,                 "VD_AGENT_REPLY" },
-    { VD_AGENT_CLIPBOARD,             "VD_AGENT_CLIPBOARD" },
-    { VD_AGENT_DISPLAY_CONFIG,        "VD_AGENT_DISPLAY_CONFIG" },
-    { VD_AGENT_ANNOUNCE_CAPABILITIES, "VD_AGENT_ANNOUNCE_CAPABILITIES" },
-    { VD_AGENT_CLIPBOARD_GRAB,        "VD_AGENT_CLIPBOARD_GRAB" },
-    { VD_AGENT_CLIPBOARD_REQUEST,     "VD_AGENT_CLIPBOARD_REQUEST" },
-    { VD_AGENT_CLIPBOARD_RELEASE,     "VD_AGENT_CLIPBOARD_RELEASE" },
-    { VD_AGENT_FILE_XFER_START,       "VD_AGENT_FILE_XFER_START" },
-    { VD_AGENT_FILE_XFER_STATUS,      "VD_AGENT_FILE_XFER_STATUS" },
-    { VD_AGENT_FILE_XFER_DATA,        "VD_AGENT_FILE_XFER_DATA" },
-    { VD_AGENT_CLIENT_DISCONNECTED,   "VD_AGENT_CLIENT_DISCONNECTED" },
-    { VD_AGENT_MAX_CLIPBOARD,         "VD_AGENT_MAX_CLIPBOARD" },
-    { VD_AGENT_AUDIO_VOLUME_SYNC,     "VD_AGENT_AUDIO_VOLUME_SYNC" },
-    { VD_AGENT_GRAPHICS_DEVICE_INFO,  "VD_AGENT_GRAPHICS_DEVICE_INFO" },
     { 0, NULL }
 };
 
@@ -190,6 +167,8 @@ add_pointed_bytes(spicemig_body_t *body, proto_tree *tree, int hf, proto_item *p
 typedef struct {
     guint32 connected;
     guint32 write_size;
+    guint32 write_data_ptr;
+    proto_item *write_data_item;  /* the write data, when the body holds it */
 } char_device_state_t;
 
 static const char *
@@ -208,7 +187,7 @@ dissect_char_device(spicemig_body_t *body, proto_tree *tree, guint32 base, const
 {
     proto_tree *dev_tree;
     proto_item *item;
-    guint32 version, write_data_ptr;
+    guint32 version;
 
     dev_tree = add_struct_subtree(tree, body, base, sizeof(spicemig_md_char_device_t), ett_char_device, title);
     if (spicemig_add_fixed_field(body, dev_tree, hf_chardev_version, CHAR_DEVICE_FIELD(base, version),
@@ -232,9 +211,11 @@ dissect_char_device(spicemig_body_t *body, proto_tree *tree, guint32 base, const
     spicemig_add_fixed_field(body, dev_tree, hf_chardev_write_num_client_tokens,
                              CHAR_DEVICE_FIELD(base, write_num_client_tokens), NULL, NULL);
     if (spicemig_add_fixed_field(body, dev_tree, hf_chardev_write_data_ptr,
-                                 CHAR_DEVICE_FIELD(base, write_data_ptr), &item, &write_data_ptr))
-        add_pointed_bytes(body, dev_tree, hf_chardev_write_data, item, "Write data offset",
-                          write_data_ptr, state->write_size);
+                                 CHAR_DEVICE_FIELD(base, write_data_ptr), &item, &state->write_data_ptr)
+        && spicemig_check_pointer(body, item, "Write data offset", state->write_data_ptr, state->write_size)
+        && state->write_size > 0)
+        state->write_data_item = proto_tree_add_item(dev_tree, hf_chardev_write_data, body->tvb,
+                                                     state->write_data_ptr, state->write_size, ENC_NA);
 }
 
 /* The start of a VDAgentMessage header the source had read from the agent
@@ -265,12 +246,14 @@ dissect_partial_agent_msg(spicemig_body_t *body, proto_tree *tree, proto_item *p
 
 /* MNMD: the main channel's guest agent state. */
 static const char *
-dissect_main(spicemig_body_t *body, proto_tree *tree)
+dissect_main(spicemig_body_t *body, proto_tree *tree, const spicemig_msg_ctx_t *ctx)
 {
-    char_device_state_t agent = { 0, 0 };
+    char_device_state_t agent = { 0, 0, 0, NULL };
     proto_tree *a2c_tree, *c2a_tree;
-    proto_item *item;
-    guint32 chunk_header_size, partial_len = 0, msg_header_ptr;
+    proto_item *item, *port_item = NULL, *size_item = NULL;
+    guint32 chunk_header_size = 0, partial_len = 0, msg_header_ptr, a2c_left = 0, c2a_left = 0, chunks = 0;
+    gboolean header_size_known;
+    wmem_strbuf_t *info;
 
     dissect_char_device(body, tree, SPICEMIG_MD_OFFSET(spicemig_md_main_t, agent_base), "Agent char device", &agent);
     spicemig_add_fixed_field(body, tree, hf_main_client_agent_started,
@@ -278,10 +261,10 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
 
     a2c_tree = add_struct_subtree(tree, body, BODY_FIELD(spicemig_md_main_t, agent2client), ett_agent2client,
                                   "Agent to client");
-    if (spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_size,
-                                 BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header_size),
-                                 &item, &chunk_header_size)
-        && chunk_header_size > sizeof(VDIChunkHeader)) {
+    header_size_known = spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_size,
+                                                 BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header_size),
+                                                 &item, &chunk_header_size);
+    if (header_size_known && chunk_header_size > sizeof(VDIChunkHeader)) {
         expert_add_info_format(body->pinfo, item, &ei_main_chunk_header_size_too_large,
                                "Chunk header bytes read %u is larger than the %u-byte VDIChunkHeader",
                                chunk_header_size, (guint)sizeof(VDIChunkHeader));
@@ -290,9 +273,24 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
                                                  chunk_header_size));
     }
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_port,
-                             BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header.port), NULL, NULL);
+                             BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header.port), &port_item, NULL);
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_chunk_header_size_field,
-                             BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header.size), NULL, NULL);
+                             BODY_FIELD(spicemig_md_main_t, agent2client.chunk_header.size), &size_item, NULL);
+    /* With no byte of the next chunk header read, spice-server writes its
+     * last header as it was: a stale one, no size of anything in flight. */
+    if (header_size_known && chunk_header_size == 0) {
+        if (port_item)
+            proto_item_append_text(port_item, " (stale: no header byte read)");
+        if (size_item)
+            proto_item_append_text(size_item, " (stale: no header byte read)");
+    } else if (header_size_known && chunk_header_size < sizeof(VDIChunkHeader)) {
+        if (port_item)
+            proto_item_append_text(port_item, " (partly read: %u of %u header bytes)", chunk_header_size,
+                                   (guint)sizeof(VDIChunkHeader));
+        if (size_item)
+            proto_item_append_text(size_item, " (partly read: %u of %u header bytes)", chunk_header_size,
+                                   (guint)sizeof(VDIChunkHeader));
+    }
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_msg_header_done,
                              BODY_FIELD(spicemig_md_main_t, agent2client.msg_header_done), NULL, NULL);
     if (spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_msg_header_partial_len,
@@ -315,21 +313,45 @@ dissect_main(spicemig_body_t *body, proto_tree *tree)
                                  &item, &msg_header_ptr))
         dissect_partial_agent_msg(body, a2c_tree, item, msg_header_ptr, partial_len);
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_msg_remaining,
-                             BODY_FIELD(spicemig_md_main_t, agent2client.msg_remaining), NULL, NULL);
+                             BODY_FIELD(spicemig_md_main_t, agent2client.msg_remaining), NULL, &a2c_left);
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_msg_filter_result,
                              BODY_FIELD(spicemig_md_main_t, agent2client.msg_filter_result), NULL, NULL);
 
     c2a_tree = add_struct_subtree(tree, body, BODY_FIELD(spicemig_md_main_t, client2agent), ett_client2agent,
                                   "Client to agent");
     spicemig_add_fixed_field(body, c2a_tree, hf_main_c2a_msg_remaining,
-                             BODY_FIELD(spicemig_md_main_t, client2agent.msg_remaining), NULL, NULL);
+                             BODY_FIELD(spicemig_md_main_t, client2agent.msg_remaining), NULL, &c2a_left);
     spicemig_add_fixed_field(body, c2a_tree, hf_main_c2a_msg_filter_result,
                              BODY_FIELD(spicemig_md_main_t, client2agent.msg_filter_result), NULL, NULL);
 
-    if (partial_len == 0)
-        return wmem_strdup_printf(body->pinfo->pool, "agent %s", char_device_summary(body->pinfo, &agent));
-    return wmem_strdup_printf(body->pinfo->pool, "agent %s, partial agent message header %u bytes",
-                              char_device_summary(body->pinfo, &agent), partial_len);
+    /* The queued write data: VDI chunks for the agent. */
+    if (agent.write_data_item)
+        spicemig_dissect_agent_write_data(body->tvb, (int)agent.write_data_ptr, agent.write_size, body->pinfo,
+                                          proto_item_add_subtree(agent.write_data_item, ett_write_data), &chunks);
+    /* The destination goes on with the agent messages in progress. */
+    if (!ctx->from_server)
+        spicemig_agent_migrated(ctx, body->pinfo, a2c_left, c2a_left);
+
+    if (!agent.connected)
+        return "agent disconnected";
+    info = wmem_strbuf_new(body->pinfo->pool, "agent connected");
+    if (a2c_left == 0 && c2a_left == 0 && agent.write_size == 0 && partial_len == 0) {
+        wmem_strbuf_append(info, ", no agent data in flight");
+        return wmem_strbuf_get_str(info);
+    }
+    if (a2c_left > 0)
+        wmem_strbuf_append_printf(info, ", agent" RIGHTWARDS_ARROW "client %u byte%s left", a2c_left, plurality(a2c_left, "", "s"));
+    if (c2a_left > 0)
+        wmem_strbuf_append_printf(info, ", client" RIGHTWARDS_ARROW "agent %u byte%s left", c2a_left, plurality(c2a_left, "", "s"));
+    if (agent.write_size > 0) {
+        wmem_strbuf_append_printf(info, ", write queue %u byte%s", agent.write_size,
+                                  plurality(agent.write_size, "", "s"));
+        if (chunks > 0)
+            wmem_strbuf_append_printf(info, " in %u chunk%s", chunks, plurality(chunks, "", "s"));
+    }
+    if (partial_len > 0)
+        wmem_strbuf_append_printf(info, ", partial agent message header %u bytes", partial_len);
+    return wmem_strbuf_get_str(info);
 }
 
 /* A line of spicemig's reasoning under a field: generated text, so that it
@@ -492,7 +514,7 @@ dissect_surfaces(spicemig_body_t *body, proto_tree *tree, proto_item *ptr_item, 
 
 /* DCMD: the display channel's caches, GLZ dictionary and surfaces. */
 static const char *
-dissect_display(spicemig_body_t *body, proto_tree *tree)
+dissect_display(spicemig_body_t *body, proto_tree *tree, const spicemig_msg_ctx_t *ctx _U_)
 {
     proto_tree *cache_tree, *glz_tree;
     proto_item *item;
@@ -544,7 +566,7 @@ dissect_display(spicemig_body_t *body, proto_tree *tree)
 
 /* ICMD: the inputs channel's motion acknowledgement counter. */
 static const char *
-dissect_inputs(spicemig_body_t *body, proto_tree *tree)
+dissect_inputs(spicemig_body_t *body, proto_tree *tree, const spicemig_msg_ctx_t *ctx _U_)
 {
     guint32 motion_count = 0;
 
@@ -555,9 +577,9 @@ dissect_inputs(spicemig_body_t *body, proto_tree *tree)
 
 /* SCMD: the smartcard device, and the partial message read from it. */
 static const char *
-dissect_smartcard(spicemig_body_t *body, proto_tree *tree)
+dissect_smartcard(spicemig_body_t *body, proto_tree *tree, const spicemig_msg_ctx_t *ctx _U_)
 {
-    char_device_state_t device = { 0, 0 };
+    char_device_state_t device = { 0, 0, 0, NULL };
     proto_item *item;
     guint32 reader_added = 0, read_size = 0, read_data_ptr;
 
@@ -578,9 +600,9 @@ dissect_smartcard(spicemig_body_t *body, proto_tree *tree)
 
 /* SVMD: a spicevmc channel's device (usbredir, port, webdav). */
 static const char *
-dissect_spicevmc(spicemig_body_t *body, proto_tree *tree)
+dissect_spicevmc(spicemig_body_t *body, proto_tree *tree, const spicemig_msg_ctx_t *ctx _U_)
 {
-    char_device_state_t device = { 0, 0 };
+    char_device_state_t device = { 0, 0, 0, NULL };
 
     dissect_char_device(body, tree, SPICEMIG_MD_OFFSET(spicemig_md_spicevmc_t, base), "Char device", &device);
     return char_device_summary(body->pinfo, &device);
@@ -593,7 +615,8 @@ typedef struct {
     guint32     fixed_part_end;
     const char *channel_names;    /* for expert infos */
     guint8      channel_types[3]; /* the channels that carry it; unused slots 0 */
-    const char *(*dissect)(spicemig_body_t *body, proto_tree *tree);  /* Info summary after "MAGIC vN: " */
+    /* Info summary after "MAGIC vN: " */
+    const char *(*dissect)(spicemig_body_t *body, proto_tree *tree, const spicemig_msg_ctx_t *ctx);
 } migrate_data_kind_t;
 
 static const migrate_data_kind_t migrate_data_kinds[] = {
@@ -721,7 +744,7 @@ spicemig_dissect_migrate_data(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
     }
 
     /* A short body still shows the fields it has, its truncation after them. */
-    detail = kind->dissect(&body, tree);
+    detail = kind->dissect(&body, tree, ctx);
     if (!spicemig_check_fixed_part(&body, tree, kind->magic))
         return wmem_strdup_printf(pinfo->pool, "%s v%u: truncated to %u of %u bytes",
                                   kind->magic, version, body.len, body.fixed_part_end);
@@ -857,7 +880,7 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
             NULL, 0x0, "How much of the current VDIChunkHeader the source had read from the agent", HFILL }},
         { &hf_main_a2c_chunk_header_port,
           { "Chunk port", "spicemig.main.agent2client.chunk_header.port", FT_UINT32, BASE_DEC,
-            VALS(vdi_port_vals), 0x0, "Port of the current VDIChunkHeader from the agent", HFILL }},
+            VALS(spicemig_vdi_port_vals), 0x0, "Port of the current VDIChunkHeader from the agent", HFILL }},
         { &hf_main_a2c_chunk_header_size_field,
           { "Chunk size", "spicemig.main.agent2client.chunk_header.size", FT_UINT32, BASE_DEC | BASE_UNIT_STRING,
             &units_byte_bytes, 0x0, "Bytes of the current chunk still to be read from the agent", HFILL }},
@@ -891,7 +914,7 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
           { "Partial agent message protocol", "spicemig.main.partial_msg.protocol", FT_UINT32, BASE_DEC, NULL, 0x0,
             "VDAgentMessage protocol (VD_AGENT_PROTOCOL is 1)", HFILL }},
         { &hf_main_partial_msg_type,
-          { "Partial agent message type", "spicemig.main.partial_msg.type", FT_UINT32, BASE_DEC, VALS(vd_agent_type_vals), 0x0,
+          { "Partial agent message type", "spicemig.main.partial_msg.type", FT_UINT32, BASE_DEC, VALS(spicemig_agent_type_vals), 0x0,
             "VDAgentMessage type", HFILL }},
         { &hf_main_partial_msg_opaque,
           { "Partial agent message opaque", "spicemig.main.partial_msg.opaque", FT_UINT64, BASE_HEX, NULL, 0x0,
@@ -914,6 +937,7 @@ spicemig_register_migrate_data(int proto, expert_module_t *expert, module_t *pre
         &ett_agent2client,
         &ett_client2agent,
         &ett_partial_msg,
+        &ett_write_data,
     };
 
     static ei_register_info ei[] = {

@@ -89,6 +89,7 @@ typedef struct {
     guint32      builtin_lost_frame; /* ... in this frame: nothing after it is */
     gboolean     builtin_called;   /* the built-in has made itself the conversation's dissector */
     spicemig_analysis_conn_t *analysis; /* sessions and migrations across connections */
+    spicemig_agent_conn_t *agent;  /* main channel: the guest agent's messages in progress */
     dissector_handle_t carrier;    /* the conversation's dissector: ours on TCP, TLS's on TLS */
     gboolean     over_tls;         /* positions from spicemig-tls.c: no 32-bit wrap */
     const char  *protocol_label;   /* "SPICE <channel>", made once per channel type */
@@ -868,7 +869,7 @@ static void
 dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spicemig_conv_t *conv,
                     gboolean from_server, guint32 header_len, spicemig_pos_t seq)
 {
-    spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
+    spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server, &conv->agent, seq };
     guint16 type = tvb_get_letohs(tvb, header_type_offset(header_len));
     guint32 size = tvb_reported_length(tvb) - header_len;
     const char *name = spicemig_message_name(&ctx, type);
@@ -915,7 +916,7 @@ dissect_own_message(tvbuff_t *tvb, packet_info *pinfo, frame_view_t *view, spice
 static gboolean
 plausible_message_start(tvbuff_t *tvb, int offset, const spicemig_conv_t *conv, gboolean from_server)
 {
-    spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
+    spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server, NULL, 0 };
     guint32 header_len = mini_header(conv) ? MINI_HEADER_LEN : FULL_HEADER_LEN;
     int type_offset = offset + header_type_offset(header_len);
     guint16 type;
@@ -948,7 +949,7 @@ hand_run_to_builtin(tvbuff_t *tvb, int start, int end, spicemig_pos_t tvb_seq, p
                     proto_tree *tree, void *data, spicemig_conv_t *conv, frame_view_t *view,
                     gboolean from_server, guint32 header_len)
 {
-    spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
+    spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server, NULL, 0 };
     int type_offset = header_type_offset(header_len);
     tvbuff_t *run_tvb;
     gboolean handed;
@@ -987,7 +988,7 @@ dissect_data_messages(tvbuff_t *tvb, int offset, spicemig_pos_t tvb_seq, packet_
     guint remaining;
 
     while ((remaining = tvb_reported_length_remaining(tvb, offset)) > 0) {
-        spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server };
+        spicemig_msg_ctx_t ctx = { conv->channel_type, conv->channel_id, from_server, NULL, 0 };
         guint64 msg_len;
         guint16 type;
         gboolean shown_by_spicemig;

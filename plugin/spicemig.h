@@ -26,14 +26,25 @@ enum {
     SPICEMIG_KEY_TLS_CONSUMED,   /* spicemig-tls.c: bytes framed in this frame's earlier TLS records */
     SPICEMIG_KEY_DST_OUTCOME,    /* spicemig-body-checks.c: the destination verdict being noted */
     SPICEMIG_KEY_RESUMED_SHOWN,  /* spicemig-analysis.c: the "resumed drawing" milestone is shown */
-    SPICEMIG_KEY_BODY_PROBLEM_SHOWN /* spicemig-analysis.c: a body never sent or forwarded is said */
+    SPICEMIG_KEY_BODY_PROBLEM_SHOWN, /* spicemig-analysis.c: a body never sent or forwarded is said */
+    SPICEMIG_KEY_AGENT_RECORDS   /* spicemig-agent.c, file scope: where each AGENT_DATA of the frame starts */
 };
+
+/* Where a tvb starts in its direction's byte stream: the TCP sequence number
+ * on TCP, the position spicemig-tls.c gives inside TLS. */
+typedef guint64 spicemig_pos_t;
+
+/* The guest agent state of one main channel connection (spicemig-agent.c). */
+typedef struct spicemig_agent_conn spicemig_agent_conn_t;
 
 /* What the decoders of one message need to know about where it came from. */
 typedef struct {
     guint8   channel_type;   /* SPICE_CHANNEL_*, 0 while unknown */
     guint8   channel_id;
     gboolean from_server;
+    /* Only for the messages spicemig decodes itself (NULL and 0 elsewhere): */
+    spicemig_agent_conn_t **agent;  /* the connection's agent state, made on first use */
+    spicemig_pos_t pos;             /* where the message starts in its direction's stream */
 } spicemig_msg_ctx_t;
 
 /* ---- spicemig-names.c: message and channel names ---- */
@@ -323,6 +334,24 @@ gboolean spicemig_replaces_builtin(const spicemig_msg_ctx_t *ctx, guint16 type);
 const char *spicemig_dissect_replacement(tvbuff_t *body, packet_info *pinfo, proto_tree *tree,
                                          const spicemig_msg_ctx_t *ctx, guint16 type);
 
+/* ---- spicemig-agent.c: the guest agent protocol (spice/vd_agent.h) ---- */
+void spicemig_register_agent(int proto, expert_module_t *expert);
+extern const value_string spicemig_agent_type_vals[];
+extern const value_string spicemig_vdi_port_vals[];
+/* An AGENT_DATA body (either direction): a VDI chunk's payload, put back
+ * into agent messages with the connection's state (ctx->agent, ctx->pos).
+ * Returns the Info summary. */
+const char *spicemig_dissect_agent_data(spicemig_body_t *body, proto_tree *tree, const spicemig_msg_ctx_t *ctx);
+/* First pass: the client hands the destination the source's main migrate
+ * data; the agent messages in progress go on as continuations of these many
+ * bytes on this connection. */
+void spicemig_agent_migrated(const spicemig_msg_ctx_t *ctx, packet_info *pinfo, guint32 to_client_left,
+                             guint32 to_agent_left);
+/* MNMD's queued write data (`len` bytes at `offset`): VDI chunks and the
+ * agent messages in them. Sets *chunks; returns the Info summary. */
+const char *spicemig_dissect_agent_write_data(tvbuff_t *tvb, int offset, guint32 len, packet_info *pinfo,
+                                              proto_tree *tree, guint32 *chunks);
+
 /* ---- spicemig-caps.c: link capability words ---- */
 void spicemig_register_caps(int proto);
 /* The common and channel capability words of a link message, at `caps_start`. */
@@ -332,9 +361,6 @@ void spicemig_add_link_caps(proto_tree *tree, tvbuff_t *tvb, int caps_start, gui
 /* ---- spicemig-stream.c: SPICE stream framing and the frame's view ---- */
 void spicemig_register_stream(int proto, expert_module_t *expert, module_t *prefs_module);
 void spicemig_handoff_stream(void);
-/* Where a tvb starts in its direction's byte stream: the TCP sequence number
- * on TCP, the position spicemig-tls.c gives inside TLS. */
-typedef guint64 spicemig_pos_t;
 /* Claims the connection when `tvb` starts SPICE (link message, or a
  * migration message mid-connection). `carrier` is the dissector that hands
  * spicemig the connection's bytes and stays its conversation dissector:

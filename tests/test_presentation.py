@@ -110,7 +110,7 @@ class InfoColumn(unittest.TestCase):
                                      "[destination host offset 200 out of bounds]",
             "magic-channel-mismatch": "Inputs MIGRATE_DATA source\u2192client DCMD v1: 1 surface, GLZ window 6290432 "
                                       "[DCMD on the Inputs channel]",
-            "partial-header-too-long": "Main MIGRATE_DATA source\u2192client MNMD v1: agent connected, write 0 bytes, partial agent "
+            "partial-header-too-long": "Main MIGRATE_DATA source\u2192client MNMD v1: agent connected, partial agent "
                                        "message header 24 bytes [partial header length 24 too long]",
             "pointer-into-fixed-part": "USB redirection MIGRATE_DATA source\u2192client SVMD v1: connected, write 4 bytes "
                                        "[write data offset 12 inside the fixed part]",
