@@ -27,7 +27,7 @@ STRUCTURE_SAMPLE = {  # capture: every n-th mutant
     "synthetic/smartcard.pcap": 20,
     "synthetic/main-agent-partial.pcap": 20,
     "synthetic/full-header.pcap": 20,
-    "synthetic/agent-clipboard.pcap": 20,
+    "synthetic/agent-clipboard.pcap": 5,
     "synthetic/mnmd-write-data.pcap": 20,
 }
 
