@@ -31,7 +31,7 @@ static epan_dissect_t *edt;
 static int
 dissect_fuzz_body(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-    spicemig_msg_ctx_t ctx;
+    spicemig_msg_ctx_t ctx = { 0 };
     guint16 type;
     tvbuff_t *body;
     proto_item *item;

@@ -1561,7 +1561,7 @@ spicemig_analysis_close_items(proto_tree *tree, tvbuff_t *tvb, packet_info *pinf
 {
     const spicemig_analysis_conn_t *conn;
     spicemig_migration_info_t info;
-    spicemig_msg_ctx_t ctx;
+    spicemig_msg_ctx_t ctx = { 0 };
     proto_item *item;
     proto_tree *subtree;
     spicemig_party_t server;
