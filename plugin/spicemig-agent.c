@@ -214,15 +214,19 @@ has(const agent_data_t *d, guint32 field, guint32 len)
     return field <= d->avail && len <= d->avail - field;
 }
 
-static proto_item *
+/* Whether the piece holds the field (not whether an item was made: without
+ * a tree, or with the field unreferenced, there may be none). */
+static gboolean
 add_field(agent_data_t *d, int hf, guint32 field, guint32 len, guint32 *value)
 {
     if (!has(d, field, len))
-        return NULL;
+        return FALSE;
     if (value)
-        return proto_tree_add_item_ret_uint(d->tree, hf, d->tvb, d->offset + (int)field, (int)len,
-                                            ENC_LITTLE_ENDIAN, value);
-    return proto_tree_add_item(d->tree, hf, d->tvb, d->offset + (int)field, (int)len, ENC_LITTLE_ENDIAN);
+        proto_tree_add_item_ret_uint(d->tree, hf, d->tvb, d->offset + (int)field, (int)len, ENC_LITTLE_ENDIAN,
+                                     value);
+    else
+        proto_tree_add_item(d->tree, hf, d->tvb, d->offset + (int)field, (int)len, ENC_LITTLE_ENDIAN);
+    return TRUE;
 }
 
 /* A whole message (its data all here) shorter than its fixed fields. */
