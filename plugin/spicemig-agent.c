@@ -779,7 +779,9 @@ spicemig_dissect_agent_write_data(tvbuff_t *tvb, int offset, guint32 len, packet
                                   guint32 *chunks)
 {
     agent_dir_t dirs[2];   /* client port, server port */
-    gboolean seen[2] = { FALSE, FALSE };
+    /* Per port: still in the chunks that continue a message whose start the
+     * source had written already (every chunk until one starts a header). */
+    gboolean leading[2] = { TRUE, TRUE };
     agent_run_t run;
     proto_item *item;
 
@@ -798,6 +800,7 @@ spicemig_dissect_agent_write_data(tvbuff_t *tvb, int offset, guint32 len, packet
         guint32 port, size, payload;
         proto_tree *chunk_tree;
         agent_dir_t *dir;
+        gboolean *port_leading;
 
         if (len < CHUNK_HEADER_LEN) {
             item = proto_tree_add_item(tree, hf_agent_data, tvb, offset, (int)len, ENC_NA);
@@ -824,11 +827,13 @@ spicemig_dissect_agent_write_data(tvbuff_t *tvb, int offset, guint32 len, packet
             proto_item_append_text(item, " (partial chunk: %u of them in the queue)", payload);
         (*chunks)++;
         dir = &dirs[port == VDP_CLIENT_PORT ? 0 : 1];
+        port_leading = &leading[port == VDP_CLIENT_PORT ? 0 : 1];
         run.tree = chunk_tree;
-        if (!seen[port == VDP_CLIENT_PORT ? 0 : 1]) {
-            seen[port == VDP_CLIENT_PORT ? 0 : 1] = TRUE;
-            /* The queue's first chunk of a port may continue a message whose start was written already. */
-            if (payload > 0 && !plausible_header(tvb, offset + (int)CHUNK_HEADER_LEN, payload)) {
+        if (*port_leading) {
+            /* A message starts a chunk of its own: the queue's first chunks of
+             * a port may all continue one whose start was written already. */
+            *port_leading = payload == 0 || !plausible_header(tvb, offset + (int)CHUNK_HEADER_LEN, payload);
+            if (*port_leading && payload > 0) {
                 proto_item_set_generated(proto_tree_add_string(chunk_tree, hf_agent_write_note, tvb,
                                          offset + (int)CHUNK_HEADER_LEN, 0,
                                          "continues an agent message whose start the source had already written "

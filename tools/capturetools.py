@@ -73,9 +73,11 @@ def _die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start_process(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None):
+def start_process(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None,
+                  stdin=None):
     log("starting: " + " ".join(command))
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout,
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL if stdin is None else stdin,
+                            stdout=stdout,
                             stderr=stderr, env=env, preexec_fn=_die_with_parent)
 
 
