@@ -290,6 +290,10 @@ dissect_main(spicemig_body_t *body, proto_tree *tree, const spicemig_msg_ctx_t *
         if (size_item)
             proto_item_append_text(size_item, " (partly read: %u of %u header bytes)", chunk_header_size,
                                    (guint)sizeof(VDIChunkHeader));
+    } else if (header_size_known && chunk_header_size == sizeof(VDIChunkHeader) && size_item) {
+        /* A whole header read: spice-server writes what is left of the chunk
+         * (message_receive_len), not the size the agent gave it. */
+        proto_item_append_text(size_item, " (still to read from the agent)");
     }
     spicemig_add_fixed_field(body, a2c_tree, hf_main_a2c_msg_header_done,
                              BODY_FIELD(spicemig_md_main_t, agent2client.msg_header_done), NULL, NULL);
