@@ -34,6 +34,17 @@ DCMD_FIELDS = ("version", "display.message_serial", "display.low_bandwidth", "di
 LOSSY_RECT = tuple("display.surface.lossy_rect." + side for side in ("left", "top", "right", "bottom"))
 
 
+CLIPBOARD_BEGINS = "Main AGENT_DATA CLIPBOARD UTF8_TEXT, 409600 bytes, bytes 0-2047 of 409628"
+FILE_DATA_BEGINS = "Main AGENT_DATA FILE_XFER_DATA id 1, 65536 bytes, bytes 0-2047 of 65568"
+
+
+def continued(first, last, left):
+    """Info of the client's AGENT_DATA on the destination that goes on with
+    what MNMD says was left of a message."""
+    return ("Main AGENT_DATA continuation of a message begun before the migration, bytes %d-%d of the %d left"
+            % (first, last, left))
+
+
 class Guest:
     """One guest capture and what it holds."""
 
@@ -72,12 +83,8 @@ GUESTS = [
           agent_infos={
               # The clipboard reassembled on the source, the file data left
               # over continued on the destination.
-              "730": "Main AGENT_DATA CLIPBOARD UTF8_TEXT, 409600 bytes, bytes 0-2047 of 409628",
-              "948": "Main AGENT_DATA continuation of a message begun before the migration, bytes 0-2047 of the "
-                     "51232 left",
-              "987": "Main AGENT_DATA continuation of a message begun before the migration, bytes 51200-51231 of "
-                     "the 51232 left",
-              "988": "Main AGENT_DATA FILE_XFER_DATA id 1, 65536 bytes, bytes 0-2047 of 65568"},
+              "730": CLIPBOARD_BEGINS, "948": continued(0, 2047, 51232), "987": continued(51200, 51231, 51232),
+              "988": FILE_DATA_BEGINS},
           streams=(1, 9),
           unfinished=2),
     Guest("guest-agent-in-flight.pcapng",
@@ -95,12 +102,8 @@ GUESTS = [
           # The picture (xwud, its frame at +8+250) sent as JPEG after the drags.
           lossy_rect=["10", "271", "266", "462"],
           agent_infos={
-              "1411": "Main AGENT_DATA CLIPBOARD UTF8_TEXT, 409600 bytes, bytes 0-2047 of 409628",
-              "1595": "Main AGENT_DATA continuation of a message begun before the migration, bytes 0-2047 of the "
-                      "32800 left",
-              "1617": "Main AGENT_DATA continuation of a message begun before the migration, bytes 32768-32799 of "
-                      "the 32800 left",
-              "1622": "Main AGENT_DATA FILE_XFER_DATA id 1, 65536 bytes, bytes 0-2047 of 65568"},
+              "1411": CLIPBOARD_BEGINS, "1595": continued(0, 2047, 32800), "1617": continued(32768, 32799, 32800),
+              "1622": FILE_DATA_BEGINS},
           streams=(2, 6),
           unfinished=3),
 ]
