@@ -69,6 +69,10 @@ SCENARIOS = {
         ("seamless", "completed", LOCAL[::-1], "309", "440", "3", "3", "0", "0", "0", "-")],
     "synthetic/forward-modified.pcapng": [
         ("seamless", "completed", LOCAL, "174", "296", "3", "3", "0", "1", "0", "-")],
+    "synthetic/source-closed-before-main-body.pcap": [
+        ("seamless", "failed", ("127.0.0.1:5930", "127.0.0.1:5932"), "19", "45", "1", "1", "0", "0", "0",
+         "the source server closed its Main channel after MIGRATE, before sending its migrate data: the source QEMU"
+         " ended (an abort or a kill) or its SPICE server dropped the client (the capture cannot tell which)")],
     "synthetic/forward-missing.pcap": [
         ("seamless", "completed", ("127.0.0.1:5930", "127.0.0.1:5932"), "19", "51", "2", "1", "1", "0", "0", "-")],
 }

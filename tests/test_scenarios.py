@@ -14,7 +14,7 @@ import sys
 import tempfile
 import unittest
 
-from spicemig_tshark import capture, fields, key_log_options, tshark
+from spicemig_tshark import capture, fields, key_log_options, migrations_rows, tshark
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
@@ -319,19 +319,83 @@ class BodiesKnownWhereTheyGoAstray(unittest.TestCase):
             "channel, not its MIGRATE_DATA: the client forwards nothing"]]])
 
     def test_body_never_sent_at_the_sources_close(self):
+        # The source server closing a channel between MIGRATE and its body
+        # also fails the migration, on the same frame.
         name = "synthetic/body-never-sent-close.pcap"
-        expected = [(47, "spicemig.body_never_sent")]
+        expected = [(47, "spicemig.body_never_sent"), (47, "spicemig.migration.failed")]
         self.assertEqual(problems(name, two_pass=False), expected)
         self.assertEqual(problems(name, two_pass=True), expected)
         # TCP's own notes on the FIN come first.
         [[messages]] = fields(name, "spicemig.body_never_sent", "_ws.expert.message")
-        self.assertEqual(messages[-1], "MIGRATE (frame 42) asks for NEED_DATA_TRANSFER, but the source closes the "
-                         "connection next on the Display channel, not its MIGRATE_DATA: the client forwards nothing")
+        self.assertEqual(messages[-2:], [
+            "MIGRATE (frame 42) asks for NEED_DATA_TRANSFER, but the source closes the connection next on the "
+            "Display channel, not its MIGRATE_DATA: the client forwards nothing",
+            "Migration 1 failed: the source server closed its Display channel after MIGRATE, before sending its "
+            "migrate data: the source QEMU ended (an abort or a kill) or its SPICE server dropped the client (the "
+            "capture cannot tell which)"])
 
     def test_resumed_drawing_milestone_on_one_pass(self):
         for two_pass in (False, True):
             self.assertEqual(fields("seamless-default.pcapng", "spicemig.milestone", "frame.number",
                                     two_pass=two_pass)[-1], [["316"]])
+
+
+SRC_CLOSED_BEFORE_MAIN_BODY = ("the source server closed its Main channel after MIGRATE, before sending its "
+                               "migrate data: the source QEMU ended (an abort or a kill) or its SPICE server "
+                               "dropped the client (the capture cannot tell which)")
+
+
+class SourceClosedBeforeMainBody(unittest.TestCase):
+    """The source closes after MIGRATE, before the main channel's MNMD, once
+    the display body has reached the destination (as spice-server 0.15.1
+    does when it aborts the source QEMU in reds_marshall_migrate_data): the
+    migration failed there, on one pass and two, not completed by the
+    display body forwarded before."""
+    name = "synthetic/source-closed-before-main-body.pcap"
+
+    def test_outcome(self):
+        # Main's MIGRATE (43) once the capture has been read; the source's FIN
+        # on main (45) on one pass too.
+        for flt, two_pass in (("frame.number == 43", True), ("frame.number == 45", True),
+                              ("frame.number == 45", False)):
+            rows = fields(self.name, flt, "spicemig.migration.kind", "spicemig.migration.outcome",
+                          "spicemig.migration.reason", "spicemig.migration.end", two_pass=two_pass)
+            self.assertEqual(rows, [[["seamless"], ["failed"], [SRC_CLOSED_BEFORE_MAIN_BODY], ["45"]]],
+                             (flt, two_pass))
+
+    def test_failure_at_the_mains_close_on_one_pass_and_two(self):
+        # Frame 45: the source's FIN on main. No warning on main's MIGRATE (43).
+        expected = [(45, "spicemig.body_never_sent"), (45, "spicemig.migration.failed")]
+        self.assertEqual(problems(self.name, two_pass=True), expected)
+        self.assertEqual(problems(self.name, two_pass=False), expected)
+        [[messages]] = fields(self.name, "spicemig.migration.failed", "_ws.expert.message")
+        self.assertEqual(messages[-2:], [
+            "MIGRATE (frame 43) asks for NEED_DATA_TRANSFER, but the source closes the connection next on the "
+            "Main channel, not its MIGRATE_DATA: the client forwards nothing",
+            "Migration 1 failed: " + SRC_CLOSED_BEFORE_MAIN_BODY])
+
+    def test_no_mnmd_and_nothing_malformed(self):
+        self.assertEqual(fields(self.name, 'spicemig.magic == "MNMD"', "frame.number"), [])
+        self.assertEqual(fields(self.name, 'spicemig.magic == "DCMD"', "frame.number", "spicemig.hop"),
+                         [[["41"], ["source\u2192client"]], [["42"], ["client\u2192destination"]]])
+        self.assertEqual(fields(self.name, "_ws.malformed", "frame.number"), [])
+
+    def test_migrations_table(self):
+        rows = migrations_rows(tshark("-r", capture(self.name), "-2", "-q", "-z", "spicemig,migrations"))
+        self.assertEqual([(r["Kind"], r["Outcome"], r["End"], r["Sent"], r["Forwarded"], r["Missing"], r["Reason"])
+                          for r in rows],
+                         [("seamless", "failed", "45", "1", "1", "0", SRC_CLOSED_BEFORE_MAIN_BODY)])
+
+    def test_lint(self):
+        path = capture(self.name)
+        proc = subprocess.run([sys.executable, os.path.join(TOOLS, "spicemig-lint"), "--plugin",
+                               os.environ["SPICEMIG_PLUGIN"], path], capture_output=True, text=True, timeout=300)
+        self.assertEqual((proc.returncode, proc.stdout.splitlines()), (1, [
+            "%s:45: SPICE source: warning: MIGRATE (frame 43) asks for NEED_DATA_TRANSFER, but the source closes "
+            "the connection next on the Main channel, not its MIGRATE_DATA: the client forwards nothing" % path,
+            "%s:45: migration 1 failed: %s" % (path, SRC_CLOSED_BEFORE_MAIN_BODY),
+            "%s: 1 migration (seamless: failed: %s), 1 of 1 bodies forwarded, 2 problems"
+            % (path, SRC_CLOSED_BEFORE_MAIN_BODY)]), proc.stderr)
 
 
 class OnePassTruth(unittest.TestCase):
