@@ -103,6 +103,8 @@ struct spicemig_migration {
     nstime_t    first_dst_drawing_time;
     wmem_map_t *forwards;            /* channel key -> forward_t */
     guint32     bodies_sent, bodies_forwarded, bodies_modified, bodies_unmatched;
+    forward_t  *unsent;              /* the first body MIGRATE asked for that the source showed it will not send */
+    gboolean    unsent_watched;      /* ... counted in unsent_migrations until the migration fails */
     endpoint_t  switch_host_target;  /* what MIGRATE_SWITCH_HOST names, once it has */
 };
 
@@ -197,10 +199,12 @@ static wmem_array_t *migrations;
 static spicemig_migration_t *sessionless;
 /* migrations whose outcome no event has decided yet (first pass) */
 static guint32 undecided_migrations;
-/* source connections whose MIGRATE asked for a body not sent yet (first
- * pass): a close there fails the migration even when other bodies already
- * went through */
+/* source connections whose MIGRATE asked for a body not sent yet, and
+ * migrations with a body the source will not send (first pass): the
+ * source's closing fails such a migration even when other bodies already
+ * went through, so closes are watched while there are any */
 static guint32 awaited_bodies;
+static guint32 unsent_migrations;
 /* frame -> the connection whose closing in it failed a migration or left a
  * body never sent, file scope */
 static wmem_map_t *close_frames;
@@ -212,6 +216,7 @@ analysis_init(void)
     sessionless = NULL;
     undecided_migrations = 0;
     awaited_bodies = 0;
+    unsent_migrations = 0;
 }
 
 /* The source connection's awaited body came, or will not come. */
@@ -225,6 +230,21 @@ stop_awaiting(spicemig_analysis_conn_t *conn)
         awaited_bodies--;
     }
     return forward;
+}
+
+/* The source showed it will not send the body conn awaited (first pass). */
+static void
+body_never_sent(spicemig_analysis_conn_t *conn, packet_info *pinfo)
+{
+    conn->never_sent = stop_awaiting(conn);
+    conn->never_sent->never_sent_frame = pinfo->num;
+    if (conn->src_of && !conn->src_of->unsent) {
+        conn->src_of->unsent = conn->never_sent;
+        if (conn->src_of->outcome.result != SPICEMIG_OUTCOME_FAILED) {
+            conn->src_of->unsent_watched = TRUE;
+            unsent_migrations++;
+        }
+    }
 }
 
 static gboolean
@@ -514,10 +534,8 @@ settle_bodies(spicemig_analysis_conn_t *conn, packet_info *pinfo, const spicemig
     forward_t *forward;
 
     if (ctx->from_server) {
-        if (conn->awaiting_body && type != SPICE_MSG_MIGRATE && type != SPICE_MSG_MIGRATE_DATA) {
-            conn->never_sent = stop_awaiting(conn);
-            conn->never_sent->never_sent_frame = pinfo->num;
-        }
+        if (conn->awaiting_body && type != SPICE_MSG_MIGRATE && type != SPICE_MSG_MIGRATE_DATA)
+            body_never_sent(conn, pinfo);
         return;
     }
     if (!conn->dst_of || conn->forward_settled || type == SPICE_MSGC_MIGRATE_DATA)
@@ -1551,13 +1569,15 @@ spicemig_analysis_link_error(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, pack
 gboolean
 spicemig_analysis_watching_closes(void)
 {
-    return undecided_migrations > 0 || awaited_bodies > 0;
+    return undecided_migrations > 0 || awaited_bodies > 0 || unsent_migrations > 0;
 }
 
 void
 spicemig_analysis_connection_closed(spicemig_analysis_conn_t *conn, packet_info *pinfo)
 {
     spicemig_migration_t *migration;
+    const forward_t *unsent;
+    gboolean awaited;
     role_t role;
 
     if (conn->closed)
@@ -1568,17 +1588,23 @@ spicemig_analysis_connection_closed(spicemig_analysis_conn_t *conn, packet_info 
               : conn->src_of ? conn->src_of : conn->session ? conn->session->current_migration : NULL;
     if (!migration || role == ROLE_NONE)
         return;
-    /* Closed between MIGRATE and its MIGRATE_DATA: the outcome is told
-     * which channel, and by whom. */
+    /* Closed between MIGRATE and its MIGRATE_DATA, or after the source
+     * showed it will not send a body: the outcome is told which channel's
+     * body, and who closed. */
+    unsent = conn->awaiting_body ? conn->awaiting_body : migration->unsent;
     outcome_event_value(migration, role == ROLE_SOURCE ? SPICEMIG_EVENT_SRC_CLOSED : SPICEMIG_EVENT_DST_CLOSED,
-                        pinfo, conn->awaiting_body ? SPICEMIG_CLOSED_AWAITING(conn->channel_type,
-                                                                                from_server(conn, pinfo)) : 0);
-    if (conn->awaiting_body) {
-        conn->never_sent = stop_awaiting(conn);
-        conn->never_sent->never_sent_frame = pinfo->num;
-    } else if (migration->outcome.problem_frame != pinfo->num) {
-        return;
+                        pinfo, unsent && role == ROLE_SOURCE
+                        ? SPICEMIG_CLOSED_AWAITING(unsent->channel_type, from_server(conn, pinfo)) : 0);
+    awaited = conn->awaiting_body != NULL;
+    if (awaited)
+        body_never_sent(conn, pinfo);
+    if (migration->unsent_watched && migration->outcome.result == SPICEMIG_OUTCOME_FAILED) {
+        /* Failed: no more closes to watch for it. */
+        migration->unsent_watched = FALSE;
+        unsent_migrations--;
     }
+    if (!awaited && migration->outcome.problem_frame != pinfo->num)
+        return;
     conn->closed_frame = pinfo->num;
     conn->closed_migration = migration;
     wmem_map_insert(close_frames, GUINT_TO_POINTER(pinfo->num), conn);

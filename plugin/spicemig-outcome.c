@@ -173,11 +173,11 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
         else if ((value & SPICEMIG_CLOSED_BY_SERVER) && outcome->migrate_frame
                  && (outcome->result == SPICEMIG_OUTCOME_UNKNOWN || outcome->result == SPICEMIG_OUTCOME_COMPLETED))
             /* After MIGRATE a source server sends each channel's migrate data,
-             * then closes: closing first ends the migration, also when other
-             * channels' bodies already reached the destination. */
+             * then closes: closing without one ends the migration, also when
+             * other channels' bodies already reached the destination. */
             decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
-                   "the source server closed its %s channel after MIGRATE, before sending its migrate data: the "
-                   "source QEMU ended (an abort or a kill) or its SPICE server dropped the client (the capture "
+                   "after MIGRATE the source closed its connections without sending the %s channel's migrate "
+                   "data: the source QEMU ended (aborted or killed) or spice-server dropped the client (the capture "
                    "cannot tell which)", spicemig_channel_name((guint8)value)), TRUE);
         break;
     case SPICEMIG_EVENT_DST_CLOSED:

@@ -190,10 +190,11 @@ typedef enum {
     SPICEMIG_EVENT_RELINKED,            /* the client's new main link to the switch-host target */
     SPICEMIG_EVENT_RELINK_INIT          /* MAIN_INIT on that link: the new session */
 } spicemig_outcome_event_t;
-/* The value of SPICEMIG_EVENT_SRC_CLOSED for a source connection that closed
- * between MIGRATE and the migrate data MIGRATE asked for: its channel type,
- * and whether the server's side closed it first (0: no body awaited). Only
- * a server closing first fails the migration. */
+/* The value of SPICEMIG_EVENT_SRC_CLOSED when a source connection closes
+ * after MIGRATE while a body MIGRATE asked for was not sent (awaited on the
+ * closing connection, or shown never to come on any): that body's channel
+ * type, and whether the server's side closed first (0: no body missing).
+ * Only a server closing first fails the migration. */
 #define SPICEMIG_CLOSED_AWAITING_BODY   0x100u
 #define SPICEMIG_CLOSED_BY_SERVER       0x200u
 #define SPICEMIG_CLOSED_AWAITING(channel_type, by_server) \

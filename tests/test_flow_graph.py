@@ -106,9 +106,9 @@ class Failures(unittest.TestCase):
              "MIGRATE (frame 43) asks for NEED_DATA_TRANSFER, but the source closes the connection next on the "
              "Main channel, not its MIGRATE_DATA: the client forwards nothing"),
             (45, "source server 127.0.0.1:5930", "client 127.0.0.1", "failed",
-             "Migration 1 failed: the source server closed its Main channel after MIGRATE, before sending its "
-             "migrate data: the source QEMU ended (an abort or a kill) or its SPICE server dropped the client (the "
-             "capture cannot tell which)")])
+             "Migration 1 failed: after MIGRATE the source closed its connections without sending the Main "
+             "channel's migrate data: the source QEMU ended (aborted or killed) or spice-server dropped the client "
+             "(the capture cannot tell which)")])
 
 
 if __name__ == "__main__":
