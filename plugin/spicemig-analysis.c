@@ -232,13 +232,14 @@ stop_awaiting(spicemig_analysis_conn_t *conn)
     return forward;
 }
 
-/* The source showed it will not send the body conn awaited (first pass). */
+/* The body conn awaited will not come (first pass): the source sent
+ * something else or closed (by_source), or the client closed first. */
 static void
-body_never_sent(spicemig_analysis_conn_t *conn, packet_info *pinfo)
+body_never_sent(spicemig_analysis_conn_t *conn, packet_info *pinfo, gboolean by_source)
 {
     conn->never_sent = stop_awaiting(conn);
     conn->never_sent->never_sent_frame = pinfo->num;
-    if (conn->src_of && !conn->src_of->unsent) {
+    if (by_source && conn->src_of && !conn->src_of->unsent) {
         conn->src_of->unsent = conn->never_sent;
         if (conn->src_of->outcome.result != SPICEMIG_OUTCOME_FAILED) {
             conn->src_of->unsent_watched = TRUE;
@@ -535,7 +536,7 @@ settle_bodies(spicemig_analysis_conn_t *conn, packet_info *pinfo, const spicemig
 
     if (ctx->from_server) {
         if (conn->awaiting_body && type != SPICE_MSG_MIGRATE && type != SPICE_MSG_MIGRATE_DATA)
-            body_never_sent(conn, pinfo);
+            body_never_sent(conn, pinfo, TRUE);
         return;
     }
     if (!conn->dst_of || conn->forward_settled || type == SPICE_MSGC_MIGRATE_DATA)
@@ -1597,7 +1598,7 @@ spicemig_analysis_connection_closed(spicemig_analysis_conn_t *conn, packet_info 
                         ? SPICEMIG_CLOSED_AWAITING(unsent->channel_type, from_server(conn, pinfo)) : 0);
     awaited = conn->awaiting_body != NULL;
     if (awaited)
-        body_never_sent(conn, pinfo);
+        body_never_sent(conn, pinfo, from_server(conn, pinfo));
     if (migration->unsent_watched && migration->outcome.result == SPICEMIG_OUTCOME_FAILED) {
         /* Failed: no more closes to watch for it. */
         migration->unsent_watched = FALSE;
