@@ -103,6 +103,8 @@ struct spicemig_migration {
     nstime_t    first_dst_drawing_time;
     wmem_map_t *forwards;            /* channel key -> forward_t */
     guint32     bodies_sent, bodies_forwarded, bodies_modified, bodies_unmatched;
+    forward_t  *unsent;              /* the first body MIGRATE asked for that the source showed it will not send */
+    gboolean    unsent_watched;      /* ... counted in unsent_migrations until the migration fails */
     endpoint_t  switch_host_target;  /* what MIGRATE_SWITCH_HOST names, once it has */
 };
 
@@ -197,6 +199,12 @@ static wmem_array_t *migrations;
 static spicemig_migration_t *sessionless;
 /* migrations whose outcome no event has decided yet (first pass) */
 static guint32 undecided_migrations;
+/* source connections whose MIGRATE asked for a body not sent yet, and
+ * migrations with a body the source will not send (first pass): the
+ * source's closing fails such a migration even when other bodies already
+ * went through, so closes are watched while there are any */
+static guint32 awaited_bodies;
+static guint32 unsent_migrations;
 /* frame -> the connection whose closing in it failed a migration or left a
  * body never sent, file scope */
 static wmem_map_t *close_frames;
@@ -207,6 +215,37 @@ analysis_init(void)
     migrations = wmem_array_new(wmem_file_scope(), sizeof(spicemig_migration_t *));
     sessionless = NULL;
     undecided_migrations = 0;
+    awaited_bodies = 0;
+    unsent_migrations = 0;
+}
+
+/* The source connection's awaited body came, or will not come. */
+static forward_t *
+stop_awaiting(spicemig_analysis_conn_t *conn)
+{
+    forward_t *forward = conn->awaiting_body;
+
+    if (forward) {
+        conn->awaiting_body = NULL;
+        awaited_bodies--;
+    }
+    return forward;
+}
+
+/* The body conn awaited will not come (first pass): the source sent
+ * something else or closed (by_source), or the client closed first. */
+static void
+body_never_sent(spicemig_analysis_conn_t *conn, packet_info *pinfo, gboolean by_source)
+{
+    conn->never_sent = stop_awaiting(conn);
+    conn->never_sent->never_sent_frame = pinfo->num;
+    if (by_source && conn->src_of && !conn->src_of->unsent) {
+        conn->src_of->unsent = conn->never_sent;
+        if (conn->src_of->outcome.result != SPICEMIG_OUTCOME_FAILED) {
+            conn->src_of->unsent_watched = TRUE;
+            unsent_migrations++;
+        }
+    }
 }
 
 static gboolean
@@ -496,11 +535,8 @@ settle_bodies(spicemig_analysis_conn_t *conn, packet_info *pinfo, const spicemig
     forward_t *forward;
 
     if (ctx->from_server) {
-        if (conn->awaiting_body && type != SPICE_MSG_MIGRATE && type != SPICE_MSG_MIGRATE_DATA) {
-            conn->awaiting_body->never_sent_frame = pinfo->num;
-            conn->never_sent = conn->awaiting_body;
-            conn->awaiting_body = NULL;
-        }
+        if (conn->awaiting_body && type != SPICE_MSG_MIGRATE && type != SPICE_MSG_MIGRATE_DATA)
+            body_never_sent(conn, pinfo, TRUE);
         return;
     }
     if (!conn->dst_of || conn->forward_settled || type == SPICE_MSGC_MIGRATE_DATA)
@@ -1083,6 +1119,8 @@ record_control(spicemig_migration_t *migration, spicemig_analysis_conn_t *conn, 
             migration->src_display = conn;
         if (len >= MIGRATE_FLAGS_OFFSET + 4
             && (tvb_get_letohl(body, MIGRATE_FLAGS_OFFSET) & SPICE_MIGRATE_NEED_DATA_TRANSFER)) {
+            if (!conn->awaiting_body)
+                awaited_bodies++;
             conn->awaiting_body = find_or_add_forward(migration, ctx->channel_type, ctx->channel_id);
             conn->awaiting_body->need_data_frame = pinfo->num;
         }
@@ -1316,12 +1354,16 @@ add_body_problems(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinf
         return;
     p_add_proto_data(pinfo->pool, pinfo, proto_spicemig, SPICEMIG_KEY_BODY_PROBLEM_SHOWN, GINT_TO_POINTER(1));
     if ((forward = conn->never_sent) && forward->never_sent_frame == pinfo->num) {
-        text = wmem_strdup_printf(pinfo->pool, "MIGRATE (frame %u) asks for NEED_DATA_TRANSFER, but the source %s on "
-                                  "the %s channel, not its MIGRATE_DATA: the client forwards nothing",
-                                  forward->need_data_frame,
-                                  type ? wmem_strdup_printf(pinfo->pool, "sends %s next", spicemig_message_name(ctx, type))
-                                       : "closes the connection next",
-                                  spicemig_channel_name(forward->channel_type));
+        text = !type && !ctx->from_server
+            ? wmem_strdup_printf(pinfo->pool, "MIGRATE (frame %u) asks for NEED_DATA_TRANSFER, but the client closes "
+                                 "the connection to the source first on the %s channel, before its MIGRATE_DATA",
+                                 forward->need_data_frame, spicemig_channel_name(forward->channel_type))
+            : wmem_strdup_printf(pinfo->pool, "MIGRATE (frame %u) asks for NEED_DATA_TRANSFER, but the source %s on "
+                                 "the %s channel, not its MIGRATE_DATA: the client forwards nothing",
+                                 forward->need_data_frame,
+                                 type ? wmem_strdup_printf(pinfo->pool, "sends %s next", spicemig_message_name(ctx, type))
+                                      : "closes the connection next",
+                                 spicemig_channel_name(forward->channel_type));
         proto_tree_add_expert_format(tree, pinfo, &ei_body_never_sent, tvb, offset, 0, "%s", text);
         if (have_tap_listener(spicemig_tap))
             queue_arrow(pinfo, conn->src_of, SPICEMIG_PARTY_SOURCE, ctx->from_server,
@@ -1470,12 +1512,15 @@ add_checks(proto_tree *tree, tvbuff_t *body, packet_info *pinfo, const spicemig_
                                          "said %u in MIGRATE_BEGIN_SEAMLESS (frame %u)",
                                          migration->dst_do_version, migration->src_version, migration->begin_frame);
     } else if (ctx->from_server && type == SPICE_MSG_MIGRATE && PINFO_FD_VISITED(pinfo)) {
-        /* Only known once the whole capture has been read. */
+        /* Only known once the whole capture has been read: the source sent
+         * nothing more on the connection and its close was not seen (a close
+         * or another message would have set never_sent_frame). */
         forward = find_forward(migration, ctx->channel_type, ctx->channel_id);
         if (forward && forward->need_data_frame == pinfo->num && !forward->src_frame && !forward->never_sent_frame)
             proto_tree_add_expert_format(tree, pinfo, &ei_body_never_sent, body, 0, 0,
-                                         "MIGRATE asks for NEED_DATA_TRANSFER, but the source never sends the "
-                                         "%s channel's MIGRATE_DATA", spicemig_channel_name(ctx->channel_type));
+                                         "MIGRATE asks for NEED_DATA_TRANSFER, but the capture ends before the "
+                                         "source sends the %s channel's MIGRATE_DATA or closes the connection",
+                                         spicemig_channel_name(ctx->channel_type));
     }
 }
 
@@ -1525,13 +1570,15 @@ spicemig_analysis_link_error(spicemig_analysis_conn_t *conn, tvbuff_t *tvb, pack
 gboolean
 spicemig_analysis_watching_closes(void)
 {
-    return undecided_migrations > 0;
+    return undecided_migrations > 0 || awaited_bodies > 0 || unsent_migrations > 0;
 }
 
 void
 spicemig_analysis_connection_closed(spicemig_analysis_conn_t *conn, packet_info *pinfo)
 {
     spicemig_migration_t *migration;
+    const forward_t *unsent;
+    gboolean awaited;
     role_t role;
 
     if (conn->closed)
@@ -1542,15 +1589,23 @@ spicemig_analysis_connection_closed(spicemig_analysis_conn_t *conn, packet_info 
               : conn->src_of ? conn->src_of : conn->session ? conn->session->current_migration : NULL;
     if (!migration || role == ROLE_NONE)
         return;
-    outcome_event(migration, role == ROLE_SOURCE ? SPICEMIG_EVENT_SRC_CLOSED : SPICEMIG_EVENT_DST_CLOSED, pinfo);
-    if (conn->awaiting_body) {
-        /* Closed between MIGRATE and its MIGRATE_DATA. */
-        conn->awaiting_body->never_sent_frame = pinfo->num;
-        conn->never_sent = conn->awaiting_body;
-        conn->awaiting_body = NULL;
-    } else if (migration->outcome.problem_frame != pinfo->num) {
-        return;
+    /* Closed between MIGRATE and its MIGRATE_DATA, or after the source
+     * showed it will not send a body: the outcome is told which channel's
+     * body, and who closed. */
+    unsent = conn->awaiting_body ? conn->awaiting_body : migration->unsent;
+    outcome_event_value(migration, role == ROLE_SOURCE ? SPICEMIG_EVENT_SRC_CLOSED : SPICEMIG_EVENT_DST_CLOSED,
+                        pinfo, unsent && role == ROLE_SOURCE
+                        ? SPICEMIG_CLOSED_AWAITING(unsent->channel_type, from_server(conn, pinfo)) : 0);
+    awaited = conn->awaiting_body != NULL;
+    if (awaited)
+        body_never_sent(conn, pinfo, from_server(conn, pinfo));
+    if (migration->unsent_watched && migration->outcome.result == SPICEMIG_OUTCOME_FAILED) {
+        /* Failed: no more closes to watch for it. */
+        migration->unsent_watched = FALSE;
+        unsent_migrations--;
     }
+    if (!awaited && migration->outcome.problem_frame != pinfo->num)
+        return;
     conn->closed_frame = pinfo->num;
     conn->closed_migration = migration;
     wmem_map_insert(close_frames, GUINT_TO_POINTER(pinfo->num), conn);
@@ -1642,7 +1697,7 @@ migration_message(spicemig_analysis_conn_t **analysis, tvbuff_t *body, packet_in
                 forward = find_or_add_forward(migration, channel_type, ctx->channel_id);
                 if (ctx->from_server) {
                     record_source_body(migration, forward, body, pinfo);
-                    conn->awaiting_body = NULL;
+                    stop_awaiting(conn);
                 }
                 else
                     record_forwarded_body(migration, forward, body, pinfo);

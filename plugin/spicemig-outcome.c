@@ -170,6 +170,15 @@ spicemig_outcome_event(spicemig_outcome_t *outcome, spicemig_outcome_event_t eve
         if (outcome->result == SPICEMIG_OUTCOME_UNKNOWN && !switched_over(outcome))
             decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, "the source's connections closed before switch-over: "
                    "the source QEMU stopped, or the client left it (the capture cannot tell which)", TRUE);
+        else if ((value & SPICEMIG_CLOSED_BY_SERVER) && outcome->migrate_frame
+                 && (outcome->result == SPICEMIG_OUTCOME_UNKNOWN || outcome->result == SPICEMIG_OUTCOME_COMPLETED))
+            /* After MIGRATE a source server sends each channel's migrate data,
+             * then closes: closing without one ends the migration, also when
+             * other channels' bodies already reached the destination. */
+            decide(outcome, pinfo, SPICEMIG_OUTCOME_FAILED, wmem_strdup_printf(wmem_file_scope(),
+                   "after MIGRATE the source closed its connections without sending the %s channel's migrate "
+                   "data: the source QEMU ended (aborted or killed) or spice-server dropped the client (the capture "
+                   "cannot tell which)", spicemig_channel_name((guint8)value)), TRUE);
         break;
     case SPICEMIG_EVENT_DST_CLOSED:
         /* Before the client is connected a closing destination is a refused

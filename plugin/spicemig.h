@@ -184,11 +184,21 @@ typedef enum {
     SPICEMIG_EVENT_SRC_END,             /* source MIGRATE_END (semi-seamless switch-over) */
     SPICEMIG_EVENT_BODY_FORWARDED,      /* client MIGRATE_DATA to the destination */
     SPICEMIG_EVENT_CLIENT_END,          /* client MIGRATE_END to the destination */
-    SPICEMIG_EVENT_SRC_CLOSED,          /* a source connection closed (TCP FIN or RST) */
+    SPICEMIG_EVENT_SRC_CLOSED,          /* a source connection closed (TCP FIN or RST); value: see
+                                         * SPICEMIG_CLOSED_AWAITING */
     SPICEMIG_EVENT_DST_CLOSED,          /* a destination connection closed */
     SPICEMIG_EVENT_RELINKED,            /* the client's new main link to the switch-host target */
     SPICEMIG_EVENT_RELINK_INIT          /* MAIN_INIT on that link: the new session */
 } spicemig_outcome_event_t;
+/* The value of SPICEMIG_EVENT_SRC_CLOSED when a source connection closes
+ * after MIGRATE while a body MIGRATE asked for was not sent (awaited on the
+ * closing connection, or shown never to come on any): that body's channel
+ * type, and whether the server's side closed first (0: no body missing).
+ * Only a server closing first fails the migration. */
+#define SPICEMIG_CLOSED_AWAITING_BODY   0x100u
+#define SPICEMIG_CLOSED_BY_SERVER       0x200u
+#define SPICEMIG_CLOSED_AWAITING(channel_type, by_server) \
+    (SPICEMIG_CLOSED_AWAITING_BODY | ((by_server) ? SPICEMIG_CLOSED_BY_SERVER : 0u) | (guint8)(channel_type))
 /* One migration's outcome state, recorded on the first pass (file scope). */
 typedef struct {
     spicemig_path_t path;

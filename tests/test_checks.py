@@ -120,8 +120,16 @@ class Consistency(unittest.TestCase):
 
     def test_body_never_sent(self):
         cap = without_frame(280)  # the source's DCMD
-        self.assertEqual(fields(cap, "spicemig.body_never_sent", "frame.number", "spicemig.channel.type"),
-                         [[["264"], ["2"]]])
+        # Where it becomes known, on one pass too: the client closes the
+        # source's display channel (frame 290), no body came after MIGRATE (264).
+        for two_pass in (True, False):
+            self.assertEqual(fields(cap, "spicemig.body_never_sent", "frame.number", two_pass=two_pass), [[["290"]]])
+        self.assertEqual(column(cap, "spicemig.body_never_sent", "_ws.expert.message")[-1],
+                         "MIGRATE (frame 264) asks for NEED_DATA_TRANSFER, but the client closes the connection to "
+                         "the source first on the Display channel, before its MIGRATE_DATA")
+        # The client did forward a display body (the source's copy is gone):
+        # the migration is not failed for it.
+        self.assertEqual(column(cap, "spicemig.migration.failed", "frame.number"), [])
         # Its forwarded copy has no source now: a note, not a warning.
         self.assertEqual(column(cap, "spicemig.forward_unmatched", "frame.number"), ["280"])
 

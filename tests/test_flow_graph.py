@@ -99,5 +99,17 @@ class Failures(unittest.TestCase):
                       arrows_of("synthetic/body-never-sent-close.pcap"))
 
 
+    def test_source_closed_before_main_body(self):
+        """The body never sent and the failure, both on the source's FIN."""
+        self.assertEqual(arrows_of("synthetic/source-closed-before-main-body.pcap")[-2:], [
+            (45, "source server 127.0.0.1:5930", "client 127.0.0.1", "Main body never sent",
+             "MIGRATE (frame 43) asks for NEED_DATA_TRANSFER, but the source closes the connection next on the "
+             "Main channel, not its MIGRATE_DATA: the client forwards nothing"),
+            (45, "source server 127.0.0.1:5930", "client 127.0.0.1", "failed",
+             "Migration 1 failed: after MIGRATE the source closed its connections without sending the Main "
+             "channel's migrate data: the source QEMU ended (aborted or killed) or spice-server dropped the client "
+             "(the capture cannot tell which)")])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -4,7 +4,9 @@ agent busy both ways. guest-agent-busy.pcapng: the agent->client message
 had all reached the source (a stale chunk header in MNMD);
 guest-agent-in-flight.pcapng (jpeg-wan-compression=always, small loopback
 socket buffers): spice-server stopped reading the CLIPBOARD message from
-the agent part way, so MNMD carries it in flight. The expected values were
+the agent part way, so MNMD carries it in flight;
+guest-paused-source-abort.pcapng: the source QEMU aborted after MIGRATE,
+no MNMD. The expected values were
 read independently of spicemig (the recorder's --check-only and
 tools/spicestream.py frame the captures; see testcaptures/README.md)."""
 
@@ -254,6 +256,38 @@ class GuestCaptures(unittest.TestCase):
                                    r["Forwarded"], r["Missing"], r["Modified"], r["Unmatched"]) for r in rows],
                                  [("seamless", "completed", "127.0.0.1:5910", "127.0.0.1:5912", "3", "3", "0", "0",
                                    "0")])
+
+
+PAUSED = "guest-paused-source-abort.pcapng"
+
+
+class GuestPausedSourceAbort(unittest.TestCase):
+    """testcaptures/guest-paused-source-abort.pcapng: the guest paused (QMP
+    stop) during the migration with the agent sending; spice-server 0.15.1
+    aborts the source QEMU after MIGRATE (frames read without spicemig, see
+    testcaptures/scenarios.md)."""
+
+    def test_bodies(self):
+        # ICMD and DCMD sent and forwarded; no MNMD in either direction.
+        self.assertEqual(fields(PAUSED, "spicemig.magic", "frame.number", "spicemig.magic"),
+                         [[["417"], ["ICMD"]], [["419"], ["ICMD"]], [["428"], ["DCMD"]], [["429"], ["DCMD"]]])
+
+    def test_agent_data_after_main_migrate(self):
+        self.assertEqual(column(PAUSED, 'spicemig.msg.name == "MIGRATE" && spicemig.channel.type == 1',
+                                "frame.number"), ["471"])
+        info = [row[0][0] for row in fields(PAUSED, "frame.number == 473 || frame.number == 485", "_ws.col.Info")]
+        self.assertEqual(info[0], "Main AGENT_DATA continuation of CLIPBOARD, bytes 393216-395263 of 409628 "
+                         "[main body never sent]")
+        self.assertEqual(info[1].split(", Main")[0],
+                         "Main AGENT_DATA CLIPBOARD UTF8_TEXT, 409600 bytes, bytes 0-2047 of 409628")
+
+    def test_no_malformed(self):
+        self.assertEqual(malformed(PAUSED), {})
+
+    def test_migration(self):
+        rows = migrations_rows(tshark("-r", capture(PAUSED), "-2", "-q", "-z", "spicemig,migrations"))
+        self.assertEqual([(r["Kind"], r["Outcome"], r["End"], r["Sent"], r["Forwarded"], r["Missing"])
+                          for r in rows], [("seamless", "failed", "544", "2", "2", "0")])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@ SAME_VALUE = {"#": "Migration", "Kind": "Kind", "Outcome": "Outcome", "Source": 
               "Display gap": "Display gap (s)", "Sent": "Bodies sent", "Forwarded": "Bodies forwarded",
               "Missing": "Bodies missing", "Modified": "Bodies modified", "Unmatched": "Bodies unmatched"}
 LOCAL = ("127.0.0.1:5910", "127.0.0.1:5912")
+SRC_CLOSED_WITHOUT = ("after MIGRATE the source closed its connections without sending the %s channel's migrate data:"
+                      " the source QEMU ended (aborted or killed) or spice-server dropped the client (the capture cannot"
+                      " tell which)")
 
 # Kind, outcome, source and destination, begin and end frames, bodies sent,
 # forwarded, missing, modified and unmatched, reason ("-": none) of each
@@ -69,6 +72,12 @@ SCENARIOS = {
         ("seamless", "completed", LOCAL[::-1], "309", "440", "3", "3", "0", "0", "0", "-")],
     "synthetic/forward-modified.pcapng": [
         ("seamless", "completed", LOCAL, "174", "296", "3", "3", "0", "1", "0", "-")],
+    "synthetic/source-closed-before-main-body.pcap": [
+        ("seamless", "failed", ("127.0.0.1:5930", "127.0.0.1:5932"), "19", "45", "1", "1", "0", "0", "0",
+         SRC_CLOSED_WITHOUT % "Main")],
+    "guest-paused-source-abort.pcapng": [
+        ("seamless", "failed", ("127.0.0.1:5930", "127.0.0.1:5932"), "163", "544", "2", "2", "0", "0", "0",
+         SRC_CLOSED_WITHOUT % "Main")],
     "synthetic/forward-missing.pcap": [
         ("seamless", "completed", ("127.0.0.1:5930", "127.0.0.1:5932"), "19", "51", "2", "1", "1", "0", "0", "-")],
 }

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import unittest
 
-from spicemig_tshark import capture, fields, key_log_options, tshark
+from spicemig_tshark import capture, fields, key_log_options, migrations_rows, tshark
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
@@ -41,6 +41,13 @@ UNREACHABLE = ("destination unreachable: the client could not connect to it (fra
                "after MIGRATE_SWITCH_HOST")
 SRC_GONE = ("the source's connections closed before switch-over: the source QEMU stopped, or the client left it "
             "(the capture cannot tell which)")
+GUEST_SRC, GUEST_DST = "127.0.0.1:5930", "127.0.0.1:5932"
+
+
+def src_closed_without(channel):
+    return ("after MIGRATE the source closed its connections without sending the %s channel's migrate data: the "
+            "source QEMU ended (aborted or killed) or spice-server dropped the client (the capture cannot tell which)"
+            % channel)
 
 # capture: {
 #   "migrations": [(kind, outcome, reason or None, begin, end, source, destination)], the destination as
@@ -139,6 +146,25 @@ SCENARIOS = {
                   "(MIGRATE_CONNECT_ERROR)",
                   "186: migration 1 failed: " + link_refused_reason(LOCAL_DST)]),
     },
+    # The guest desktop paused (QMP stop) during the migration with the agent
+    # busy: spice-server 0.15.1 aborts the source QEMU writing MNMD.
+    "guest-paused-source-abort.pcapng": {
+        "migrations": [("seamless", "failed", src_closed_without("Main"), 163, 544, GUEST_SRC, GUEST_DST)],
+        # AGENT_DATA after main's MIGRATE (471), then the source's FINs (544-547).
+        "problems": [(473, "spicemig.body_never_sent"), (544, "spicemig.migration.failed")],
+        "roles": [[SRC]] * 4 + [[DST]] * 4,
+        "sessions": ["0xa166fac3"] * 8,
+        # The client's small receive buffer dropped segments: frame 524 is
+        # out of order (its bytes again in the retransmissions 529 and 532),
+        # which TCP hands no dissector.
+        "undissected": ["524"],
+        "src_port": 5930,
+        "rewrite": 5932,
+        "lint": (1, "1 migration (seamless: failed: %s), 2 of 2 bodies forwarded, 2 problems" % src_closed_without("Main"),
+                 ["473: Main source: warning: MIGRATE (frame 471) asks for NEED_DATA_TRANSFER, but the source sends "
+                  "AGENT_DATA next on the Main channel, not its MIGRATE_DATA: the client forwards nothing",
+                  "544: migration 1 failed: " + src_closed_without("Main")]),
+    },
     "ping-pong.pcapng": {
         "migrations": [("seamless", "completed", None, 138, 256, LOCAL_SRC, LOCAL_DST),
                        ("seamless", "completed", None, 309, 440, LOCAL_DST, LOCAL_SRC)],
@@ -150,7 +176,7 @@ SCENARIOS = {
     },
 }
 # What the hosts' rewrite changes in the expectations.
-LOCAL_TO_HOSTS = {LOCAL_SRC: HOST_SRC, LOCAL_DST: HOST_DST, DEAD: HOST_DST}
+LOCAL_TO_HOSTS = {LOCAL_SRC: HOST_SRC, LOCAL_DST: HOST_DST, DEAD: HOST_DST, GUEST_SRC: HOST_SRC, GUEST_DST: HOST_DST}
 
 _rewritten = tempfile.mkdtemp(prefix="spicemig-scenarios-")
 atexit.register(shutil.rmtree, _rewritten, ignore_errors=True)
@@ -163,7 +189,8 @@ def three_hosts(name):
     out = os.path.join(_rewritten, name)
     if not os.path.exists(out):
         subprocess.run([sys.executable, os.path.join(TOOLS, "rewrite-capture-hosts"), capture(name), out,
-                        "--src-port", "5910", "--dst-port", str(SCENARIOS[name].get("rewrite", 5912))],
+                        "--src-port", str(SCENARIOS[name].get("src_port", 5910)),
+                        "--dst-port", str(SCENARIOS[name].get("rewrite", 5912))],
                        check=True, stdout=subprocess.DEVNULL)
         os.chmod(_rewritten, 0o755)
         os.chmod(out, 0o644)
@@ -269,7 +296,8 @@ class Scenario:
 
     def test_nothing_undissected(self):
         self.assertEqual(fields(self.name(), "tcp.len>0 && !spice && !spicemig && !tcp.reassembled_in && "
-                                "!tcp.analysis.retransmission", "frame.number"), [])
+                                "!tcp.analysis.retransmission", "frame.number"),
+                         [[[frame]] for frame in SCENARIOS[self.capture_name].get("undissected", [])])
 
     def test_lint(self):
         status, summary, lines = SCENARIOS[self.capture_name]["lint"]
@@ -311,7 +339,8 @@ class BodiesKnownWhereTheyGoAstray(unittest.TestCase):
 
     def test_body_never_sent_at_the_sources_next_message(self):
         name = "synthetic/body-never-sent.pcap"
-        expected = [(44, "spicemig.body_never_sent")]
+        # The source's FIN right after fails the migration.
+        expected = [(44, "spicemig.body_never_sent"), (45, "spicemig.migration.failed")]
         self.assertEqual(problems(name, two_pass=False), expected)
         self.assertEqual(problems(name, two_pass=True), expected)
         self.assertEqual(fields(name, "spicemig.body_never_sent", "_ws.expert.message"), [[[
@@ -319,19 +348,79 @@ class BodiesKnownWhereTheyGoAstray(unittest.TestCase):
             "channel, not its MIGRATE_DATA: the client forwards nothing"]]])
 
     def test_body_never_sent_at_the_sources_close(self):
+        # The source server closing a channel between MIGRATE and its body
+        # also fails the migration, on the same frame.
         name = "synthetic/body-never-sent-close.pcap"
-        expected = [(47, "spicemig.body_never_sent")]
+        expected = [(47, "spicemig.body_never_sent"), (47, "spicemig.migration.failed")]
         self.assertEqual(problems(name, two_pass=False), expected)
         self.assertEqual(problems(name, two_pass=True), expected)
         # TCP's own notes on the FIN come first.
         [[messages]] = fields(name, "spicemig.body_never_sent", "_ws.expert.message")
-        self.assertEqual(messages[-1], "MIGRATE (frame 42) asks for NEED_DATA_TRANSFER, but the source closes the "
-                         "connection next on the Display channel, not its MIGRATE_DATA: the client forwards nothing")
+        self.assertEqual(messages[-2:], [
+            "MIGRATE (frame 42) asks for NEED_DATA_TRANSFER, but the source closes the connection next on the "
+            "Display channel, not its MIGRATE_DATA: the client forwards nothing",
+            "Migration 1 failed: " + src_closed_without("Display")])
 
     def test_resumed_drawing_milestone_on_one_pass(self):
         for two_pass in (False, True):
             self.assertEqual(fields("seamless-default.pcapng", "spicemig.milestone", "frame.number",
                                     two_pass=two_pass)[-1], [["316"]])
+
+
+SRC_CLOSED_BEFORE_MAIN_BODY = src_closed_without("Main")
+
+
+class SourceClosedBeforeMainBody(unittest.TestCase):
+    """The source closes after MIGRATE, before the main channel's MNMD, once
+    the display body has reached the destination (as spice-server 0.15.1
+    does when it aborts the source QEMU in reds_marshall_migrate_data): the
+    migration failed there, on one pass and two, not completed by the
+    display body forwarded before."""
+    name = "synthetic/source-closed-before-main-body.pcap"
+
+    def test_outcome(self):
+        # Main's MIGRATE (43) once the capture has been read; the source's FIN
+        # on main (45) on one pass too.
+        for flt, two_pass in (("frame.number == 43", True), ("frame.number == 45", True),
+                              ("frame.number == 45", False)):
+            rows = fields(self.name, flt, "spicemig.migration.kind", "spicemig.migration.outcome",
+                          "spicemig.migration.reason", "spicemig.migration.end", two_pass=two_pass)
+            self.assertEqual(rows, [[["seamless"], ["failed"], [SRC_CLOSED_BEFORE_MAIN_BODY], ["45"]]],
+                             (flt, two_pass))
+
+    def test_failure_at_the_mains_close_on_one_pass_and_two(self):
+        # Frame 45: the source's FIN on main. No warning on main's MIGRATE (43).
+        expected = [(45, "spicemig.body_never_sent"), (45, "spicemig.migration.failed")]
+        self.assertEqual(problems(self.name, two_pass=True), expected)
+        self.assertEqual(problems(self.name, two_pass=False), expected)
+        [[messages]] = fields(self.name, "spicemig.migration.failed", "_ws.expert.message")
+        self.assertEqual(messages[-2:], [
+            "MIGRATE (frame 43) asks for NEED_DATA_TRANSFER, but the source closes the connection next on the "
+            "Main channel, not its MIGRATE_DATA: the client forwards nothing",
+            "Migration 1 failed: " + SRC_CLOSED_BEFORE_MAIN_BODY])
+
+    def test_no_mnmd_and_nothing_malformed(self):
+        self.assertEqual(fields(self.name, 'spicemig.magic == "MNMD"', "frame.number"), [])
+        self.assertEqual(fields(self.name, 'spicemig.magic == "DCMD"', "frame.number", "spicemig.hop"),
+                         [[["41"], ["source\u2192client"]], [["42"], ["client\u2192destination"]]])
+        self.assertEqual(fields(self.name, "_ws.malformed", "frame.number"), [])
+
+    def test_migrations_table(self):
+        rows = migrations_rows(tshark("-r", capture(self.name), "-2", "-q", "-z", "spicemig,migrations"))
+        self.assertEqual([(r["Kind"], r["Outcome"], r["End"], r["Sent"], r["Forwarded"], r["Missing"], r["Reason"])
+                          for r in rows],
+                         [("seamless", "failed", "45", "1", "1", "0", SRC_CLOSED_BEFORE_MAIN_BODY)])
+
+    def test_lint(self):
+        path = capture(self.name)
+        proc = subprocess.run([sys.executable, os.path.join(TOOLS, "spicemig-lint"), "--plugin",
+                               os.environ["SPICEMIG_PLUGIN"], path], capture_output=True, text=True, timeout=300)
+        self.assertEqual((proc.returncode, proc.stdout.splitlines()), (1, [
+            "%s:45: SPICE source: warning: MIGRATE (frame 43) asks for NEED_DATA_TRANSFER, but the source closes "
+            "the connection next on the Main channel, not its MIGRATE_DATA: the client forwards nothing" % path,
+            "%s:45: migration 1 failed: %s" % (path, SRC_CLOSED_BEFORE_MAIN_BODY),
+            "%s: 1 migration (seamless: failed: %s), 1 of 1 bodies forwarded, 2 problems"
+            % (path, SRC_CLOSED_BEFORE_MAIN_BODY)]), proc.stderr)
 
 
 class OnePassTruth(unittest.TestCase):
