@@ -10,9 +10,18 @@ The expected values were read without spicemig: the recorder's --summarize
 and tools/spicestream.py's framing for plain TCP, the application data that
 tshark decrypts with the key log (spicemig off, no SPICE dissector) for TLS."""
 
+import contextlib
+import importlib.machinery
+import importlib.util
+import io
+import os
+import shutil
+import sys
+import tempfile
 import unittest
+import unittest.mock
 
-from spicemig_tshark import capture, count, experts, fields, migrations_rows, tshark
+from spicemig_tshark import HERE, PLUGIN, capture, count, experts, fields, migrations_rows, tshark
 from test_migrate_data import CHARDEV_FIELDS, DISPLAY_FIELDS, MAIN_FIELDS
 
 SOURCE, DESTINATION = "127.0.0.1:5950", "127.0.0.1:5952"
@@ -226,6 +235,41 @@ class NewerStacks(unittest.TestCase):
                      if expert.startswith(("spice.", "spicemig.")) and not expert.startswith("spicemig.milestone.")}
             self.assertEqual(names, stack.informational, name)
 
+
+class RecorderCheckWithSpicemigLoaded(unittest.TestCase):
+    """The recorder's own end-of-run check (--check-only) where spicemig is
+    loaded, as in a chroot of tools/distro-test where it is installed
+    globally: every tshark the check runs is the plugin's (a `tshark` first
+    on PATH runs tests/tshark-with-plugin). spicemig's TLS heuristic used to
+    take the decrypted data the check reads, which then found no bodies."""
+
+    def test_tls_check_finds_every_body(self):
+        bin_dir = tempfile.mkdtemp(prefix="spicemig-bin-")
+        self.addCleanup(shutil.rmtree, bin_dir, True)
+        with open(os.path.join(bin_dir, "tshark"), "w") as wrapper:
+            # The real tshark for tshark-with-plugin: the PATH without this folder.
+            wrapper.write('#!/bin/sh\nPATH="%s" exec "%s" "%s" "$@"\n' % (
+                os.environ["PATH"], os.path.join(HERE, "tshark-with-plugin"), os.path.abspath(PLUGIN)))
+        os.chmod(os.path.join(bin_dir, "tshark"), 0o755)
+        # The check itself, without the recorder's overall deadline (meant
+        # for a recording, too short for tshark with the plugin as nobody on
+        # a busy machine).
+        tools = os.path.join(HERE, "..", "tools")
+        sys.path.insert(0, tools)  # the recorder's own modules
+        self.addCleanup(sys.path.remove, tools)
+        loader = importlib.machinery.SourceFileLoader("recorder", os.path.join(tools, "make-migration-capture"))
+        recorder = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+        loader.exec_module(recorder)
+        options = recorder.parse_args(["--check-only", "--out", capture("spice-0.16.0-tls.pcapng"), "--tls", "all",
+                                       "--src-port", "5950", "--dst-port", "5952", "--src-tls-port", "5951",
+                                       "--dst-tls-port", "5953"])
+        out = io.StringIO()
+        with unittest.mock.patch.dict(os.environ, PATH=bin_dir + os.pathsep + os.environ["PATH"]), \
+                contextlib.redirect_stdout(out):
+            recorder.verify_seamless(options)
+        self.assertEqual([line.split(": ", 1)[1] for line in out.getvalue().splitlines()],
+                         ["seamless migration captured, 385820 bytes, MNMD x2, DCMD x2, ICMD x2",
+                          "of 570 encrypted TLS records 507 are application data, 507 of them decrypted"])
 
 if __name__ == "__main__":
     unittest.main()
