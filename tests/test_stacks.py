@@ -86,14 +86,15 @@ class Stack:
     Frames are those that complete the message: over TLS spice-server writes
     MIGRATE_BEGIN_SEAMLESS as 5 records, one TCP segment each."""
 
-    def __init__(self, key_log, servers, main_init, begin, bodies, main_init_rest=None, informational=None):
+    def __init__(self, key_log, servers, main_init, begin, bodies, main_init_rest=None, notes=None):
         self.key_log = key_log
         self.source, self.destination = servers
         self.main_init = main_init
         self.main_init_rest = main_init_rest or MAIN_INIT_NO_AGENT
         self.begin = begin
         self.bodies = bodies
-        self.informational = informational or INFORMATIONAL
+        # spicemig's notes beyond the timeline: expert field -> its messages.
+        self.notes = notes or {}
 
 
 BEGIN_PLAIN = ("5952", "65535", [])
@@ -147,6 +148,24 @@ STACKS = {
             ("ICMD", INPUTS, "1033", "1041", INPUTS_STATE),
             ("MNMD", MAIN, "1032", "1035", AGENT_IDLE)],
         main_init_rest=MAIN_INIT_AGENT),
+    # The same on sid, the agent busy: the write queue holds 10 chunks of
+    # file data, 38944 bytes of the client's FILE_XFER_DATA are still to come.
+    "spice-0.16.0-guest.pcapng": Stack(
+        None, (SOURCE, DESTINATION), ("16", "0xd7f79213", "24426649"), ("154",) + BEGIN_PLAIN, [
+            ("DCMD", DISPLAY, "607", "619", display(31, 17)),
+            ("ICMD", INPUTS, "593", "602", INPUTS_STATE),
+            ("MNMD", MAIN, "594", "596", dict(AGENT_IDLE, **{
+                "spicemig.msg.size": "20625", **chardev("1", "0", "4294967292", "20560", "10", "65"),
+                "spicemig.main.client2agent.msg_remaining": "38944"}))],
+        main_init_rest=MAIN_INIT_AGENT,
+        # The FILE_XFER_DATA cut by the migration (26624 + 38944 bytes), and
+        # the next one, which the capture's end cuts (65568 + 14336 of the
+        # 118848 bytes the client sent the destination after the 38944).
+        notes={"spicemig.agent.unfinished": [
+            "Agent message FILE_XFER_DATA not finished: 14336 of 65568 bytes in the capture (the capture or this "
+            "connection ends before the rest)",
+            "Agent message FILE_XFER_DATA not finished: 26624 of 65568 bytes in the capture (the capture or this "
+            "connection ends before the rest)"]}),
 }
 
 class NewerStacks(unittest.TestCase):
@@ -231,10 +250,13 @@ class NewerStacks(unittest.TestCase):
 
     def test_no_warning(self):
         for name, stack in STACKS.items():
-            names = {expert for expert, _ in experts(name, stack.key_log)
+            found = experts(name, stack.key_log)
+            names = {expert for expert, _ in found
                      if expert.startswith(("spice.", "spicemig.")) and not expert.startswith("spicemig.milestone.")}
-            self.assertEqual(names, stack.informational, name)
-
+            self.assertEqual(names, INFORMATIONAL | set(stack.notes), name)
+            for note, messages in stack.notes.items():
+                self.assertEqual(sorted(message for (expert, message), n in found.items() if expert == note
+                                        for _ in range(n)), messages, name)
 
 class RecorderCheckWithSpicemigLoaded(unittest.TestCase):
     """The recorder's own end-of-run check (--check-only) where spicemig is
