@@ -22,7 +22,7 @@ import unittest
 import unittest.mock
 
 from spicemig_tshark import HERE, PLUGIN, capture, count, experts, fields, migrations_rows, tshark
-from test_migrate_data import CHARDEV_FIELDS, DISPLAY_FIELDS, MAIN_FIELDS
+from test_migrate_data import CHARDEV_FIELDS, MAIN_FIELDS
 
 SOURCE, DESTINATION = "127.0.0.1:5950", "127.0.0.1:5952"
 TLS_SOURCE, TLS_DESTINATION = "127.0.0.1:5951", "127.0.0.1:5953"
@@ -31,8 +31,9 @@ UNLIMITED = "4294967295"
 
 
 def display(serial, last_image):
-    """A DCMD of the firmware-only VM (no guest OS): one lossless surface 0;
-    message serial and last GLZ image depend on how long it drew."""
+    """The DCMD of every capture here: spice-gtk's cache and GLZ window, one
+    lossless surface 0; message serial and last GLZ image depend on how long
+    the VM drew."""
     return {
         "spicemig.msg.size": "88", "spicemig.version": "1", "spicemig.display.message_serial": str(serial),
         "spicemig.display.low_bandwidth": "0", "spicemig.display.pixmap_cache.id": "1",
@@ -53,9 +54,9 @@ def chardev(connected, client_tokens, send_tokens, write_size="0", write_tokens=
 # MNMD of a VM without an agent: char device version 1, everything else 0.
 NO_AGENT = {"spicemig.msg.size": "65", "spicemig.version": "1", **chardev("0", "0", "0"),
             **{name: "0" for name in MAIN_FIELDS}}
-# MNMD of the guest desktop with its agent connected, nothing in flight: the
-# client tokens 8, send tokens ~0 less the 3 agent messages the server sent, and the
-# header of the agent's last message (28 bytes on port 1) stays behind.
+# MNMD of the guest desktop with its agent connected, nothing in flight:
+# client tokens 8, send tokens ~0 less the 3 agent messages the server sent,
+# and the header of the agent's last message (28 bytes on port 1) left behind.
 AGENT_IDLE = {"spicemig.msg.size": "65", "spicemig.version": "1", **chardev("1", "8", "4294967292"),
               **{name: "0" for name in MAIN_FIELDS}, "spicemig.main.client_agent_started": "1",
               "spicemig.main.agent2client.chunk_header.port": "1",
