@@ -245,7 +245,8 @@ class GuestCaptures(unittest.TestCase):
                 # The built-in's notes on DRAW_COPY masks without a bitmap.
                 self.assertEqual(sorted({name for name, _ in found if name.startswith("spice.")}),
                                  ["spice.mask_flag.irrelevant", "spice.mask_point.irrelevant"])
-                self.assertEqual(sum(count for (name, _), count in found.items() if name == "spicemig.agent.unfinished"),
+                self.assertEqual(sum(count for (name, _), count in found.items()
+                                     if name == "spicemig.agent.unfinished"),
                                  guest.unfinished)
 
     def test_migration(self):

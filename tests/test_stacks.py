@@ -21,7 +21,7 @@ import tempfile
 import unittest
 import unittest.mock
 
-from spicemig_tshark import HERE, PLUGIN, capture, count, experts, fields, migrations_rows, tshark
+from spicemig_tshark import HERE, PLUGIN, capture, count, experts, fields, key_log_options, migrations_rows, tshark
 from test_migrate_data import CHARDEV_FIELDS, MAIN_FIELDS
 
 SOURCE, DESTINATION = "127.0.0.1:5950", "127.0.0.1:5952"
@@ -230,7 +230,7 @@ class NewerStacks(unittest.TestCase):
                 self.assertEqual({(row[0][0], row[1][0]) for row in self.rows(
                     name, "spicemig.migration.kind", "spicemig.migration.kind", "spicemig.migration.outcome")},
                     {("seamless", "completed")})
-                args = ("-o", "tls.keylog_file:" + capture(stack.key_log)) if stack.key_log else ()
+                args = key_log_options(stack.key_log) if stack.key_log else ()
                 rows = migrations_rows(tshark("-r", capture(name), "-2", "-q", *args, "-z", "spicemig,migrations"))
                 bodies = str(len(stack.bodies))
                 last_forwarded = str(max(int(body[3]) for body in stack.bodies))
@@ -283,7 +283,16 @@ class RecorderCheckWithSpicemigLoaded(unittest.TestCase):
         loader = importlib.machinery.SourceFileLoader("recorder", os.path.join(tools, "make-migration-capture"))
         recorder = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
         loader.exec_module(recorder)
-        options = recorder.parse_args(["--check-only", "--out", capture("spice-0.16.0-tls.pcapng"), "--tls", "all",
+        # tshark runs as nobody: the capture and its key log in a folder it can
+        # read wherever the tree is.
+        readable = tempfile.mkdtemp(prefix="spicemig-tls-")
+        self.addCleanup(shutil.rmtree, readable, True)
+        os.chmod(readable, 0o755)
+        for name in ("spice-0.16.0-tls.pcapng", "spice-0.16.0-tls.keys"):
+            shutil.copyfile(capture(name), os.path.join(readable, name))
+            os.chmod(os.path.join(readable, name), 0o644)
+        options = recorder.parse_args(["--check-only", "--out", os.path.join(readable, "spice-0.16.0-tls.pcapng"),
+                                       "--tls", "all",
                                        "--src-port", "5950", "--dst-port", "5952", "--src-tls-port", "5951",
                                        "--dst-tls-port", "5953"])
         out = io.StringIO()
