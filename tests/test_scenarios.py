@@ -154,10 +154,6 @@ SCENARIOS = {
         "problems": [(473, "spicemig.body_never_sent"), (544, "spicemig.migration.failed")],
         "roles": [[SRC]] * 4 + [[DST]] * 4,
         "sessions": ["0xa166fac3"] * 8,
-        # The client's small receive buffer dropped segments: frame 524 is
-        # out of order (its bytes again in the retransmissions 529 and 532),
-        # which TCP hands no dissector.
-        "undissected": ["524"],
         "src_port": 5930,
         "rewrite": 5932,
         "lint": (1, "1 migration (seamless: failed: %s), 2 of 2 bodies forwarded, 2 problems" % src_closed_without("Main"),
@@ -295,9 +291,12 @@ class Scenario:
                          {(str(scenario["relink"]), scenario.get("new_session"))})
 
     def test_nothing_undissected(self):
+        # Retransmitted and out-of-order segments are TCP's: their bytes come
+        # again in the segments SPICE is read from (guest-paused-source-abort's
+        # frame 524, out of order behind a small receive buffer, is handed no
+        # dissector by Wireshark 4.0 and 4.4, and reassembled by 4.6).
         self.assertEqual(fields(self.name(), "tcp.len>0 && !spice && !spicemig && !tcp.reassembled_in && "
-                                "!tcp.analysis.retransmission", "frame.number"),
-                         [[[frame]] for frame in SCENARIOS[self.capture_name].get("undissected", [])])
+                                "!tcp.analysis.retransmission && !tcp.analysis.out_of_order", "frame.number"), [])
 
     def test_lint(self):
         status, summary, lines = SCENARIOS[self.capture_name]["lint"]
